@@ -1,0 +1,27 @@
+// What the injector needs to know about the control plane it belongs to. Built by skein-cp's config module
+// (webhook/src/config) from flags; tests build it with defaultInjectorConfig.
+import { DATAPLANE_IMAGE_REPO, DEFAULT_CP_ADDRESS } from './constants.js';
+
+export interface InjectorConfig {
+  /** Version of @skein/webhook: the dataplane image tag and the value of `skein.io/injected`. */
+  version: string;
+  /** `skein/dataplane:<version>` unless an operator mirrors images elsewhere (a flag, never a pod annotation). */
+  dataplaneImage: string;
+  /** host:port of skein-cp's gRPC server, handed to the sidecar as SKEIN_CP_ADDRESS. */
+  controlPlaneAddress: string;
+  /** Whether pods without `skein.io/native-sidecar` get a native sidecar (needs Kubernetes >= 1.29). */
+  nativeSidecarDefault: boolean;
+}
+
+/**
+ * Non-native sidecars by default: they work on every supported Kubernetes version, and pods opt in to the
+ * native mode (which Jobs need to complete) with `skein.io/native-sidecar: "true"`.
+ */
+export function defaultInjectorConfig(version: string): InjectorConfig {
+  return {
+    version,
+    dataplaneImage: `${DATAPLANE_IMAGE_REPO}:${version}`,
+    controlPlaneAddress: DEFAULT_CP_ADDRESS,
+    nativeSidecarDefault: false,
+  };
+}

@@ -1,0 +1,120 @@
+// End to end at the edges of capture: server-speaks-first protocols on opaque and non-opaque ports,
+// destinations outside the mesh (passthrough), and loopback traffic inside a pod (never captured).
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DETECT_TIMEOUTS, inbound, outbound, PASSTHROUGH } from './harness/counters.js';
+import type { LocalMesh } from './harness/local-mesh.js';
+import { namespace, pod, service } from './harness/manifests.js';
+import { delta, namesOf, showDelta, sumOf } from './harness/stats.js';
+import { meshSuite } from './harness/suite.js';
+
+const NS = 'e2e-edges';
+const PLAIN = 'e2e-plain';
+/** Declared opaque through the annotation on both ends (the client's sidecar decides on outbound). */
+const DECLARED_OPAQUE = 8025;
+/** Not opaque anywhere: the sidecar has to wait for detection to give up before the banner can flow. */
+const UNDECLARED = 8026;
+/** In the dataplane's default opaque list (MySQL), like Linkerd's. */
+const DEFAULT_OPAQUE = 3306;
+const BANNER_PORTS = [DEFAULT_OPAQUE, DECLARED_OPAQUE, UNDECLARED];
+
+const banner = (port: number): string => `220 banner-${port} ready`;
+
+async function setup(mesh: LocalMesh): Promise<void> {
+  writeFileSync(join(mesh.filesDir, 'hello.txt'), 'hello from outside the mesh\n');
+  writeFileSync(join(mesh.filesDir, 'local.txt'), 'loopback only\n');
+  const opaque = { 'skein.io/opaque-ports': String(DECLARED_OPAQUE) };
+  await mesh.apply([
+    namespace(NS, true),
+    namespace(PLAIN, false),
+    pod({
+      name: 'client', namespace: NS, annotations: opaque,
+      containers: [
+        { name: 'toolbox', command: ['sleep', 'infinity'] },
+        // Bound to 127.0.0.1 only: reachable from inside this pod, never from a peer.
+        { name: 'loopback-web', command: ['python3', '-m', 'http.server', '8099', '--bind', '127.0.0.1', '--directory', mesh.filesDir] },
+      ],
+    }),
+    pod({
+      name: 'banner', namespace: NS, annotations: opaque,
+      containers: BANNER_PORTS.map((port) => ({
+        name: `banner-${port}`,
+        // Speaks first: writes its greeting as soon as the connection is accepted, then closes.
+        command: ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo '${banner(port)}'`],
+        ports: [port],
+      })),
+    }),
+    service('banner', NS, { app: 'banner' }, BANNER_PORTS.map((port) => ({ name: `p${port}`, port, targetPort: port }))),
+    pod({
+      name: 'outside', namespace: PLAIN,
+      containers: [{ name: 'web', command: ['python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8080] }],
+    }),
+    service('outside', PLAIN, { app: 'outside' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
+  ]);
+  await mesh.waitReady(NS, 'client');
+  await mesh.waitReady(NS, 'banner');
+  await mesh.waitReady(PLAIN, 'outside');
+}
+
+describe('edges of capture', () => {
+  const { mesh, diagnosed } = meshSuite('edges', [NS, PLAIN], setup);
+
+  /** Connects, sends nothing, prints what the server says until it closes. */
+  const readBanner = (port: number): Promise<string> =>
+    mesh.execOk(NS, 'client', ['socat', '-u', '-T', '30', `TCP:banner.${NS}:${port}`, 'STDOUT'], { timeoutMs: 45_000 });
+
+  for (const port of [DEFAULT_OPAQUE, DECLARED_OPAQUE]) {
+    it(`server-first banner on opaque port ${port} arrives without waiting for protocol detection`, diagnosed(async () => {
+      const before = await mesh.stats(NS, 'client');
+      assert.equal(await readBanner(port), `${banner(port)}\n`);
+      const after = await mesh.stats(NS, 'client');
+      const why = showDelta(delta(before, after));
+      assert.equal(outbound(after) - outbound(before), 1, `one outbound connection expected\n${why}`);
+      // The opaque path never starts a detection, so it cannot time out waiting for client bytes.
+      assert.equal(sumOf(after, DETECT_TIMEOUTS) - sumOf(before, DETECT_TIMEOUTS), 0, `no detection timeout expected\n${why}`);
+    }));
+  }
+
+  it(`server-first banner on non-opaque port ${UNDECLARED} still arrives, once detection gives up`, diagnosed(async () => {
+    const before = await mesh.stats(NS, 'client');
+    assert.equal(await readBanner(UNDECLARED), `${banner(UNDECLARED)}\n`);
+    const after = await mesh.stats(NS, 'client');
+    const why = `${showDelta(delta(before, after))}\nknown detection counters: ${namesOf(after, DETECT_TIMEOUTS).join(', ') || 'none'}`;
+    // This is what makes the opaque-port cases above meaningful: here the sidecar did wait.
+    assert.equal(sumOf(after, DETECT_TIMEOUTS) - sumOf(before, DETECT_TIMEOUTS), 1, `one detection timeout expected\n${why}`);
+  }));
+
+  it('a pod outside the mesh is reached as passthrough, by pod IP and by Service name', diagnosed(async () => {
+    const before = await mesh.stats(NS, 'client');
+    const ip = await mesh.podIP(PLAIN, 'outside');
+    for (const url of [`http://${ip}:8080/hello.txt`, `http://outside.${PLAIN}/hello.txt`]) {
+      const body = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', url]);
+      assert.equal(body, 'hello from outside the mesh\n', url);
+    }
+    const after = await mesh.stats(NS, 'client');
+    const why = showDelta(delta(before, after));
+    assert.equal(outbound(after) - outbound(before), 2, `both connections go through the client sidecar\n${why}`);
+    assert.ok(sumOf(after, PASSTHROUGH) - sumOf(before, PASSTHROUGH) >= 2, `both counted as passthrough\n${why}`);
+    // The unmeshed server has no sidecar: what it logged is a plain HTTP request from the client pod.
+    const serverLog = await mesh.logs(PLAIN, 'outside', 'web');
+    assert.match(serverLog, /GET \/hello\.txt/);
+  }));
+
+  it('traffic to 127.0.0.1 inside a pod is not captured', diagnosed(async () => {
+    const before = await mesh.stats(NS, 'client');
+    const body = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', 'http://127.0.0.1:8099/local.txt']);
+    assert.equal(body, 'loopback only\n');
+    const after = await mesh.stats(NS, 'client');
+    const why = showDelta(delta(before, after));
+    assert.equal(outbound(after) - outbound(before), 0, `loopback must bypass the outbound listener\n${why}`);
+    assert.equal(inbound(after) - inbound(before), 0, `loopback must bypass the inbound listener\n${why}`);
+  }));
+
+  it('an app bound to 127.0.0.1 is not exposed to other pods through the sidecar', diagnosed(async () => {
+    const ip = await mesh.podIP(NS, 'client');
+    const r = await mesh.exec(NS, 'banner', ['curl', '-sS', '--max-time', '15', `http://${ip}:8099/local.txt`]);
+    assert.ok(!r.stdout.includes('loopback only'), `a peer read a loopback-only listener: ${r.stdout}`);
+  }));
+});

@@ -1,0 +1,172 @@
+// One skein-local instance for one e2e test file, driven only through its command line
+// (docs/contracts.md), as a user would. Each instance gets its own state dir, bridge and
+// address ranges derived from the test process id, so files and other helpers' instances
+// never collide; `destroy()` runs `down` and removes the work dir even after a failure.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toYaml, type K8sObject } from './manifests.js';
+import { CLI, REPO_ROOT } from './paths.js';
+import { pollUntil } from './poll.js';
+import { describeRun, run, type RunResult } from './run.js';
+import { parseStats, type Counters } from './stats.js';
+
+export interface PodJson {
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
+  status?: { podIP?: string; phase?: string; containerStatuses?: { name: string; ready?: boolean; restartCount?: number }[] };
+}
+
+export interface ExecOptions {
+  readonly container?: string;
+  readonly input?: string | Buffer;
+  readonly timeoutMs?: number;
+}
+
+export const SIDECAR = 'skein-proxy';
+
+export class LocalMesh {
+  readonly workDir: string;
+  readonly stateDir: string;
+  /** Scratch space for files the pods read or write (the pods see the host's filesystem). */
+  readonly filesDir: string;
+  readonly bridge: string;
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  private applied = 0;
+
+  constructor(tag: string) {
+    const pid = process.pid;
+    const n = (pid % 250) + 1;
+    this.workDir = join(tmpdir(), `skein-e2e-${tag}-${pid}`);
+    this.stateDir = join(this.workDir, 'state');
+    this.filesDir = join(this.workDir, 'files');
+    this.bridge = `skle${pid % 1000}`;
+    this.podCidr = `10.252.${n}.0/24`;
+    this.serviceCidr = `10.253.${n}.0/24`;
+    mkdirSync(this.filesDir, { recursive: true });
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      SKEIN_LOCAL_STATE_DIR: this.stateDir,
+      SKEIN_LOCAL_BRIDGE: this.bridge,
+      SKEIN_LOCAL_POD_CIDR: this.podCidr,
+      SKEIN_LOCAL_SERVICE_CIDR: this.serviceCidr,
+    };
+  }
+
+  /** Runs `skein-local ARGS…`; resolves with the result whatever the exit code. */
+  cli(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(process.execPath, [CLI, ...args], { env: this.env, cwd: REPO_ROOT, ...opts });
+  }
+
+  /** Runs `skein-local ARGS…` and returns stdout; throws with the output when it fails. */
+  async cliOk(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.cli(args, opts);
+    if (r.code !== 0) throw new Error(describeRun(`skein-local ${args.join(' ')}`, r));
+    return r.stdout;
+  }
+
+  async up(): Promise<void> {
+    await this.cliOk(['up'], { timeoutMs: 120_000 });
+  }
+
+  /** `down`, then remove the work dir. Never throws: it runs in after() hooks. */
+  async destroy(): Promise<string> {
+    let report = '';
+    try {
+      const r = await this.cli(['down'], { timeoutMs: 120_000 });
+      if (r.code !== 0) report = describeRun('skein-local down', r);
+    } catch (err) {
+      report = `skein-local down: ${(err as Error).message}`;
+    }
+    rmSync(this.workDir, { recursive: true, force: true });
+    return report;
+  }
+
+  /** Writes the objects to a YAML file and applies it. */
+  async apply(objects: readonly K8sObject[]): Promise<void> {
+    const file = join(this.workDir, `apply-${++this.applied}.yaml`);
+    writeFileSync(file, toYaml(objects));
+    await this.cliOk(['apply', '-f', file], { timeoutMs: 60_000 });
+  }
+
+  async pod(ns: string, name: string): Promise<PodJson> {
+    return JSON.parse(await this.cliOk(['get', 'pods', name, '-n', ns, '-o', 'json'])) as PodJson;
+  }
+
+  async pods(ns: string): Promise<PodJson[]> {
+    const list = JSON.parse(await this.cliOk(['get', 'pods', '-n', ns, '-o', 'json'])) as { items?: PodJson[] };
+    return list.items ?? [];
+  }
+
+  async podIP(ns: string, name: string): Promise<string> {
+    return pollUntil(async () => (await this.pod(ns, name)).status?.podIP || undefined, {
+      what: `pod ${ns}/${name} to have an IP`, timeoutMs: 30_000,
+    });
+  }
+
+  async waitReady(ns: string, name: string, timeoutMs = 120_000): Promise<void> {
+    const secs = Math.ceil(timeoutMs / 1000);
+    await this.cliOk(['wait', 'pod', name, '-n', ns, '--for', 'ready', '--timeout', `${secs}s`], { timeoutMs: timeoutMs + 10_000 });
+  }
+
+  exec(ns: string, podName: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+    const args = ['exec', podName, '-n', ns, ...(opts.container ? ['-c', opts.container] : []), '--', ...cmd];
+    return this.cli(args, { input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 });
+  }
+
+  /** exec that must exit 0; returns stdout. */
+  async execOk(ns: string, podName: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<string> {
+    const r = await this.exec(ns, podName, cmd, opts);
+    if (r.code !== 0) throw new Error(describeRun(`exec ${ns}/${podName} -- ${cmd.join(' ')}`, r));
+    return r.stdout;
+  }
+
+  /** `sh -c SCRIPT` in the pod's network namespace (root, host filesystem). */
+  shOk(ns: string, podName: string, script: string, opts: ExecOptions = {}): Promise<string> {
+    return this.execOk(ns, podName, ['bash', '-c', script], opts);
+  }
+
+  async admin(ns: string, podName: string, path: string): Promise<string> {
+    return this.cliOk(['admin', podName, path, '-n', ns], { timeoutMs: 20_000 });
+  }
+
+  async stats(ns: string, podName: string): Promise<Counters> {
+    return parseStats(await this.admin(ns, podName, '/stats'));
+  }
+
+  async logs(ns: string, podName: string, container?: string): Promise<string> {
+    const r = await this.cli(['logs', podName, '-n', ns, ...(container ? ['-c', container] : [])], { timeoutMs: 20_000 });
+    return r.code === 0 ? r.stdout : describeRun('logs', r);
+  }
+
+  /**
+   * What CONVENTIONS §13 asks for when a test fails: every pod as JSON, each sidecar's /stats
+   * and the logs of every container, for the given namespaces. Never throws.
+   */
+  async dump(namespaces: readonly string[]): Promise<string> {
+    const parts: string[] = [];
+    const grab = async (title: string, f: () => Promise<string>): Promise<void> => {
+      try {
+        parts.push(`===== ${title}\n${await f()}`);
+      } catch (err) {
+        parts.push(`===== ${title}\n(failed: ${(err as Error).message})`);
+      }
+    };
+    for (const ns of namespaces) {
+      await grab(`get pods -n ${ns} -o json`, async () => (await this.cli(['get', 'pods', '-n', ns, '-o', 'json'])).stdout);
+      let pods: PodJson[] = [];
+      try { pods = await this.pods(ns); } catch { /* already reported above */ }
+      for (const p of pods) {
+        const name = p.metadata.name;
+        const containers = [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c) => c.name);
+        if (containers.includes(SIDECAR)) await grab(`admin ${ns}/${name} /stats`, () => this.admin(ns, name, '/stats'));
+        for (const c of containers) await grab(`logs ${ns}/${name} -c ${c}`, () => this.logs(ns, name, c));
+      }
+    }
+    return parts.join('\n');
+  }
+}

@@ -1,0 +1,153 @@
+// End to end through the mesh: unmodified Debian clients and servers (curl, redis-cli/redis-server,
+// socat, nc, python3 -m http.server) plus small node fixtures (h2c, WebSocket), in a namespace
+// labelled for injection, on a real skein-local node (webhook, skein-dp init + run).
+// Each check goes client app -> client sidecar (15001) -> server sidecar (15006) -> server app.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { inbound, outbound } from './harness/counters.js';
+import { SIDECAR, type LocalMesh } from './harness/local-mesh.js';
+import { namespace, pod, service } from './harness/manifests.js';
+import { fixture } from './harness/paths.js';
+import { delta, showDelta } from './harness/stats.js';
+import { meshSuite } from './harness/suite.js';
+
+const NS = 'e2e-traffic';
+const BIG_BYTES = 100 * 1024 * 1024;
+const host = (svc: string): string => `${svc}.${NS}`;
+
+let bigSha = '';
+
+/** Writes `bytes` random bytes to `file` and returns their sha256 (hex). */
+async function randomFile(file: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let left = bytes; left > 0; left -= 1 << 20) {
+    const chunk = randomBytes(Math.min(left, 1 << 20));
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return hash.digest('hex');
+}
+
+async function setup(mesh: LocalMesh): Promise<void> {
+  writeFileSync(join(mesh.filesDir, 'hello.txt'), 'hello through the mesh\n');
+  bigSha = await randomFile(join(mesh.filesDir, 'big.bin'), BIG_BYTES);
+  const files = mesh.filesDir;
+  await mesh.apply([
+    namespace(NS, true),
+    pod({ name: 'client', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
+    pod({
+      name: 'web', namespace: NS,
+      containers: [{ name: 'web', command: ['python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080] }],
+    }),
+    service('web', NS, { app: 'web' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
+    pod({
+      name: 'redis', namespace: NS,
+      containers: [{ name: 'redis', command: ['redis-server', '--port', '6379', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], ports: [6379] }],
+    }),
+    service('redis', NS, { app: 'redis' }, [{ name: 'redis', port: 6379, targetPort: 6379 }]),
+    pod({ name: 'h2c', namespace: NS, containers: [{ name: 'h2c', command: ['node', fixture('h2c-server.js'), '8081'], ports: [8081] }] }),
+    service('h2c', NS, { app: 'h2c' }, [{ name: 'http2', port: 80, targetPort: 8081 }]),
+    pod({ name: 'ws', namespace: NS, containers: [{ name: 'ws', command: ['node', fixture('ws-echo-server.js'), '8082'], ports: [8082] }] }),
+    service('ws', NS, { app: 'ws' }, [{ name: 'http', port: 80, targetPort: 8082 }]),
+    pod({
+      name: 'tcp', namespace: NS,
+      containers: [
+        // Replies with the sha256 of everything it received, which it can only know after the client's FIN.
+        { name: 'sha', command: ['socat', 'TCP-LISTEN:9000,fork,reuseaddr', 'SYSTEM:sha256sum'], ports: [9000] },
+        // `sort` prints nothing until EOF: a reply proves the half-closed connection stayed readable.
+        { name: 'sort', command: ['socat', 'TCP-LISTEN:9001,fork,reuseaddr', 'SYSTEM:sort'], ports: [9001] },
+      ],
+    }),
+    service('tcp', NS, { app: 'tcp' }, [{ name: 'sha', port: 9000, targetPort: 9000 }, { name: 'sort', port: 9001, targetPort: 9001 }]),
+  ]);
+  for (const p of ['client', 'web', 'redis', 'h2c', 'ws', 'tcp']) await mesh.waitReady(NS, p);
+}
+
+describe('traffic through two sidecars', () => {
+  const { mesh, diagnosed } = meshSuite('traffic', [NS], setup);
+
+  it('injects skein-init and skein-proxy into every pod of the labelled namespace', diagnosed(async () => {
+    for (const p of await mesh.pods(NS)) {
+      const inits = (p.spec.initContainers ?? []).map((c) => c.name);
+      const all = [...inits, ...p.spec.containers.map((c) => c.name)];
+      assert.ok(inits.includes('skein-init'), `${p.metadata.name}: no skein-init in ${all.join(',')}`);
+      assert.ok(all.includes(SIDECAR), `${p.metadata.name}: no ${SIDECAR} in ${all.join(',')}`);
+    }
+  }));
+
+  it('curl reaches an HTTP server by Service name and by pod IP', diagnosed(async () => {
+    const byName = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${host('web')}/hello.txt`]);
+    assert.equal(byName, 'hello through the mesh\n');
+    const ip = await mesh.podIP(NS, 'web');
+    const byIp = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${ip}:8080/hello.txt`]);
+    assert.equal(byIp, 'hello through the mesh\n');
+  }));
+
+  it('each app connection passes the client sidecar once and reaches the server sidecar (no recapture, no loop)', diagnosed(async () => {
+    const n = 3;
+    const [cBefore, sBefore] = [await mesh.stats(NS, 'client'), await mesh.stats(NS, 'web')];
+    for (let i = 0; i < n; i++) {
+      // One URL per curl run: exactly one TCP connection each.
+      await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${host('web')}/hello.txt`]);
+    }
+    const [cAfter, sAfter] = [await mesh.stats(NS, 'client'), await mesh.stats(NS, 'web')];
+    const why = `client sidecar:\n${showDelta(delta(cBefore, cAfter))}\nweb sidecar:\n${showDelta(delta(sBefore, sAfter))}`;
+    // Had the proxy's own upstream dial been captured again, the client sidecar would count 2n (or loop).
+    assert.equal(outbound(cAfter) - outbound(cBefore), n, `client outbound connections should grow by ${n}\n${why}`);
+    assert.equal(inbound(cAfter) - inbound(cBefore), 0, `client inbound should not move\n${why}`);
+    // The server side may pool sidecar-to-sidecar connections, so at least one and at most n.
+    const inb = inbound(sAfter) - inbound(sBefore);
+    assert.ok(inb >= 1 && inb <= n, `web inbound connections grew by ${inb}, expected 1..${n}\n${why}`);
+    // The server sidecar's own dial to the app must not come back through its outbound listener.
+    assert.equal(outbound(sAfter) - outbound(sBefore), 0, `web outbound should not move\n${why}`);
+  }));
+
+  it('redis-cli talks to redis-server (PING, SET, GET)', diagnosed(async () => {
+    const cli = (...args: string[]): Promise<string> =>
+      mesh.execOk(NS, 'client', ['redis-cli', '-h', host('redis'), '-p', '6379', ...args], { timeoutMs: 30_000 });
+    assert.equal((await cli('PING')).trim(), 'PONG');
+    const value = `v-${process.pid}-${Date.now()}`;
+    assert.equal((await cli('SET', 'e2e:key', value)).trim(), 'OK');
+    assert.equal((await cli('GET', 'e2e:key')).trim(), value);
+  }));
+
+  it('curl --http2-prior-knowledge gets an answer from an h2c-only server', diagnosed(async () => {
+    const out = await mesh.execOk(NS, 'client', [
+      'curl', '-sS', '--fail', '--max-time', '20', '--http2-prior-knowledge',
+      '-w', '\n%{http_version}\n', '--data-binary', 'ping-h2', `http://${host('h2c')}/h2/path?q=1`,
+    ]);
+    const [body, version] = out.trim().split('\n');
+    assert.equal(version, '2', `curl did not speak HTTP/2: ${out}`);
+    const seen = JSON.parse(body ?? '') as { httpVersion: string; method: string; path: string; received: number };
+    assert.deepEqual(seen, { httpVersion: '2.0', method: 'POST', path: '/h2/path?q=1', received: 7 });
+  }));
+
+  it('a WebSocket echo works through the mesh', diagnosed(async () => {
+    const out = await mesh.execOk(NS, 'client', ['node', fixture('ws-client.js'), `ws://${host('ws')}/echo`, '6'], { timeoutMs: 45_000 });
+    assert.deepEqual(JSON.parse(out.trim()), { echoed: 6, closeCode: 1000 });
+  }));
+
+  it('100 MB upload over raw TCP arrives intact (sha256 at the server equals the sender\'s)', diagnosed(async () => {
+    const big = join(mesh.filesDir, 'big.bin');
+    // socat -t: after sending EOF, keep reading the reply for up to 120 s (a guard, not a timing).
+    const out = await mesh.shOk(NS, 'client', `socat -t 120 -T 120 - TCP:${host('tcp')}:9000 < '${big}'`, { timeoutMs: 180_000 });
+    assert.equal(out.trim().split(/\s+/)[0], bigSha, `server hashed: ${out}`);
+  }));
+
+  it('100 MB HTTP download arrives intact (sha256 at the client equals the file\'s)', diagnosed(async () => {
+    const out = await mesh.shOk(NS, 'client',
+      `set -o pipefail; curl -sS --fail --max-time 170 http://${host('web')}/big.bin | sha256sum`, { timeoutMs: 180_000 });
+    assert.equal(out.trim().split(/\s+/)[0], bigSha);
+  }));
+
+  it('a client that half-closes still reads the server\'s reply', diagnosed(async () => {
+    // nc -N shuts down its write side after stdin's EOF and keeps reading until the server closes.
+    const out = await mesh.execOk(NS, 'client', ['nc', '-N', host('tcp'), '9001'], { input: 'pear\napple\nfig\n', timeoutMs: 30_000 });
+    assert.equal(out, 'apple\nfig\npear\n');
+  }));
+});

@@ -1,0 +1,63 @@
+// Test helper: drives capture-probe.js children inside test namespaces. Test code only.
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestNetns } from './netns.js';
+
+const run = promisify(execFile);
+const PROBE = fileURLToPath(new URL('./capture-probe.js', import.meta.url));
+
+export interface ProbeAnswer {
+  server?: string;
+  listener?: number;
+  orig?: { address: string; port: number; family: 4 | 6 } | { error: string };
+  local?: string;
+  localPort?: number;
+  error?: string;
+}
+
+/** Starts a probe server in `ns` and resolves once every port listens. Kill it with stopProbe. */
+export function startProbe(ns: TestNetns, name: string, ports: number[]): Promise<ChildProcess> {
+  const [cmd, ...args] = [...ns.prefix(), process.execPath, PROBE, 'serve', name, ports.join(',')];
+  const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const guard = setTimeout(() => reject(new Error(`probe ${name} not ready: ${err}`)), 10_000);
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"ready"')) {
+        clearTimeout(guard);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      reject(new Error(`probe ${name} exited (${code}): ${err}`));
+    });
+  });
+}
+
+export function stopProbe(child: ChildProcess | undefined): void {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** Connects from inside `ns` as uid/gid; resolves with what answered. */
+export async function probeConnect(
+  ns: TestNetns,
+  opts: { host: string; port: number; uid?: number; gid?: number; localAddress?: string },
+): Promise<ProbeAnswer> {
+  const [cmd, ...args] = [
+    ...ns.prefix(opts.uid ?? 0, opts.gid ?? opts.uid ?? 0),
+    process.execPath,
+    PROBE,
+    'connect',
+    opts.host,
+    String(opts.port),
+    ...(opts.localAddress ? [opts.localAddress] : []),
+  ];
+  const { stdout } = await run(cmd as string, args, { timeout: 15_000 });
+  return JSON.parse(stdout.trim()) as ProbeAnswer;
+}

@@ -1,0 +1,68 @@
+// originalDestination() against real iptables REDIRECT rules in a network namespace made for the test.
+import assert from 'node:assert/strict';
+import { createServer, connect } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { TestNetns } from '../init/testing/netns.js';
+import { probeConnect, startProbe, stopProbe } from '../init/testing/probe.js';
+import { OrigDstLookupError, loadOrigDstAddon, originalDestination } from './orig-dst.js';
+
+describe('originalDestination (SO_ORIGINAL_DST addon)', () => {
+  let ns: TestNetns;
+  let probe: ChildProcess | undefined;
+
+  before(async () => {
+    ns = await TestNetns.create();
+    // A "remote" address on lo, and REDIRECT rules like the sidecar's: v4 :80 → 17001, v6 :443 → 17001.
+    await ns.sh(
+      'ip addr add 10.201.0.1/32 dev lo && ip -6 addr add fd00:201::1/128 dev lo nodad && ' +
+        'iptables -t nat -A OUTPUT -p tcp -d 10.201.0.1 --dport 80 -j REDIRECT --to-ports 17001 && ' +
+        'ip6tables -t nat -A OUTPUT -p tcp -d fd00:201::1 --dport 443 -j REDIRECT --to-ports 17001',
+    );
+    probe = await startProbe(ns, 'orig', [17001]);
+  });
+
+  after(async () => {
+    stopProbe(probe);
+    await ns?.destroy();
+  });
+
+  it('loads the addon (built by npm run build:native)', () => {
+    assert.doesNotThrow(() => loadOrigDstAddon());
+  });
+
+  it('returns the pre-REDIRECT IPv4 destination, also on a dual-stack [::] listener (v4-mapped)', async () => {
+    const answer = await probeConnect(ns, { host: '10.201.0.1', port: 80 });
+    assert.equal(answer.listener, 17001);
+    assert.deepEqual(answer.orig, { address: '10.201.0.1', port: 80, family: 4 });
+  });
+
+  it('returns the pre-REDIRECT IPv6 destination', async () => {
+    const answer = await probeConnect(ns, { host: 'fd00:201::1', port: 443 });
+    assert.equal(answer.listener, 17001);
+    assert.deepEqual(answer.orig, { address: 'fd00:201::1', port: 443, family: 6 });
+  });
+
+  it('returns the socket’s own address for a connection that was not redirected', async () => {
+    const answer = await probeConnect(ns, { host: '10.201.0.1', port: 17001 });
+    assert.deepEqual(answer.orig, { address: '10.201.0.1', port: 17001, family: 4 });
+  });
+
+  it('throws OrigDstLookupError (EBADF) for a socket that has no descriptor any more', async () => {
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const client = connect(port, '127.0.0.1');
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.destroy();
+      assert.throws(() => originalDestination(client), (err: unknown) => {
+        assert.ok(err instanceof OrigDstLookupError);
+        assert.equal(err.errno, 'EBADF');
+        return true;
+      });
+    } finally {
+      server.close();
+    }
+  });
+});

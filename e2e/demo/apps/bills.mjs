@@ -1,4 +1,5 @@
 // bills: prices an order. The leaf of the demo's call chain (frontend -> orders -> bills).
+import { URL } from 'node:url';
 import { envPort, serveJson } from './lib.mjs';
 
 const port = envPort('PORT', 8080);

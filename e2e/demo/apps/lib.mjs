@@ -1,8 +1,10 @@
 // Shared helpers for the demo apps: an HTTP JSON server with a health endpoint,
 // a GET that returns parsed JSON, and a tiny Redis (RESP) client. Only Node built-ins,
 // so the demo runs any host's `node` with nothing installed.
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import net from 'node:net';
+import { URL } from 'node:url';
 
 export function envPort(name, fallback) {
   const raw = process.env[name] ?? String(fallback);

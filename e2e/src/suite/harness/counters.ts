@@ -1,19 +1,16 @@
-// Which /stats counters mean what. The dataplane names its counters; the suite reads them through
-// these patterns only, so a rename is a one-line change here.
+// Which /stats counters mean what. skein-dp's /stats is a flat JSON object of Prometheus samples,
+// `name{label="v",…}` → value (dataplane/src/metrics). The suite reads them through these patterns
+// only, so a rename is a one-line change here.
 import { sumOf, type Counters } from './stats.js';
 
 /** Connections the sidecar accepted on its outbound listener (15001): the app's own dials. */
-export const OUTBOUND_CONNECTIONS = /^outbound[._]connections[._]total$/;
+export const OUTBOUND_CONNECTIONS = /^skein_dp_connections_total\{(?=[^}]*direction="outbound")/;
 /** Connections the sidecar accepted on its inbound listener (15006). */
-export const INBOUND_CONNECTIONS = /^inbound[._]connections[._]total$/;
-/** Connections on either listener whose original destination is the proxy's own port (a loop). */
-export const LOOP_CONNECTIONS = /loop/i;
-/** Opaque-port connections (protocol detection skipped). */
-export const OPAQUE = /opaque/i;
-/** Detections that gave up waiting for the client's first bytes. */
-export const DETECT_TIMEOUTS = /detect.*timeout|timeout.*detect/i;
-/** Outbound connections to a destination outside the mesh, forwarded as plain TCP. */
-export const PASSTHROUGH = /passthrough/i;
+export const INBOUND_CONNECTIONS = /^skein_dp_connections_total\{(?=[^}]*direction="inbound")/;
+/** Outbound connections on an opaque port: detection skipped. */
+export const OUTBOUND_OPAQUE_PORT = /^skein_dp_protocol_detections_total\{(?=[^}]*direction="outbound")(?=[^}]*reason="opaque_port")/;
+/** Outbound detections that gave up waiting for the client's first bytes. */
+export const OUTBOUND_DETECT_TIMEOUTS = /^skein_dp_protocol_detections_total\{(?=[^}]*direction="outbound")(?=[^}]*reason="timeout")/;
 
 export function outbound(c: Counters): number { return sumOf(c, OUTBOUND_CONNECTIONS); }
 export function inbound(c: Counters): number { return sumOf(c, INBOUND_CONNECTIONS); }

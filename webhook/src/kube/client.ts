@@ -1,0 +1,148 @@
+// Thin Kubernetes I/O for skein-cp (@kubernetes/client-node v2, promise API with object params).
+// Everything that decides something lives in the pure modules beside this one; here are only reads and
+// writes. Loaded with a dynamic import from kubernetes mode only, so local mode never pays for (or
+// depends on) the client library.
+import type * as k8s from '@kubernetes/client-node';
+import { KubeError } from '../errors.js';
+import type { LeaseSpecView } from './lease.js';
+import type { PatchOp, WebhookView } from './cabundle.js';
+import type { VersionInfoLike } from './version.js';
+
+export const FIELD_MANAGER = 'skein-cp';
+
+export interface SecretRead {
+  readonly data: Readonly<Record<string, string>> | undefined;
+  readonly resourceVersion: string | undefined;
+}
+
+export interface LeaseRead {
+  readonly spec: LeaseSpecView;
+  readonly resourceVersion: string | undefined;
+}
+
+/** The only operations skein-cp performs on the API server (match the RBAC in docs/control-plane.md). */
+export interface KubeIo {
+  serverVersion(): Promise<VersionInfoLike>;
+  readSecret(namespace: string, name: string): Promise<SecretRead | undefined>;
+  createSecret(namespace: string, name: string, type: string, data: Record<string, string>): Promise<void>;
+  replaceSecret(namespace: string, name: string, type: string, data: Record<string, string>, resourceVersion: string | undefined): Promise<void>;
+  readWebhooks(name: string): Promise<WebhookView[] | undefined>;
+  patchWebhooks(name: string, ops: readonly PatchOp[]): Promise<void>;
+  readLease(namespace: string, name: string): Promise<LeaseRead | undefined>;
+  createLease(namespace: string, name: string, spec: LeaseSpecView): Promise<void>;
+  replaceLease(namespace: string, name: string, spec: LeaseSpecView, resourceVersion: string | undefined): Promise<void>;
+}
+
+/** HTTP status of a client-node error (ApiException.code), if any. */
+export function statusOf(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number') return err.code;
+  return undefined;
+}
+
+async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+async function loadLibrary(): Promise<typeof k8s> {
+  try {
+    return await import('@kubernetes/client-node');
+  } catch (err) {
+    // @kubernetes/client-node 2.x pulls undici 8, which needs Node >= 22.19; on Node 20 the import throws.
+    throw new KubeError(
+      `cannot load @kubernetes/client-node (${(err as Error).message}); on Node 20 pin undici to ^7 with an npm "overrides" entry, or run Node >= 22.19`,
+      undefined,
+      { cause: err },
+    );
+  }
+}
+
+/** In-cluster service account config, or the kubeconfig file given with --kubeconfig. */
+export async function connect(kubeconfigPath: string | undefined): Promise<KubeIo> {
+  const lib = await loadLibrary();
+  const kc = new lib.KubeConfig();
+  try {
+    if (kubeconfigPath !== undefined) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromCluster();
+  } catch (err) {
+    throw new KubeError(`cannot load Kubernetes configuration (${(err as Error).message}); pass --kubeconfig or run in a pod`, undefined, { cause: err });
+  }
+  return makeIo(lib, kc);
+}
+
+function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
+  const core = kc.makeApiClient(lib.CoreV1Api);
+  const coord = kc.makeApiClient(lib.CoordinationV1Api);
+  const adm = kc.makeApiClient(lib.AdmissionregistrationV1Api);
+  const version = kc.makeApiClient(lib.VersionApi);
+  const jsonPatch = lib.setHeaderOptions('Content-Type', lib.PatchStrategy.JsonPatch);
+
+  const leaseBody = (namespace: string, name: string, spec: LeaseSpecView, resourceVersion?: string): k8s.V1Lease => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+    spec: {
+      holderIdentity: spec.holderIdentity,
+      leaseDurationSeconds: spec.leaseDurationSeconds,
+      acquireTime: spec.acquireTime,
+      renewTime: spec.renewTime,
+      leaseTransitions: spec.leaseTransitions,
+    },
+  });
+  const secretBody = (namespace: string, name: string, type: string, data: Record<string, string>, resourceVersion?: string): k8s.V1Secret => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type,
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': 'skein-cp', 'app.kubernetes.io/part-of': 'skein' },
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+    },
+    data,
+  });
+
+  return {
+    serverVersion: async () => version.getCode(),
+    readSecret: async (namespace, name) => {
+      const s = await orUndefinedOn404(core.readNamespacedSecret({ name, namespace }));
+      return s && { data: s.data, resourceVersion: s.metadata?.resourceVersion };
+    },
+    createSecret: async (namespace, name, type, data) => {
+      await core.createNamespacedSecret({ namespace, body: secretBody(namespace, name, type, data), fieldManager: FIELD_MANAGER });
+    },
+    replaceSecret: async (namespace, name, type, data, rv) => {
+      await core.replaceNamespacedSecret({ name, namespace, body: secretBody(namespace, name, type, data, rv), fieldManager: FIELD_MANAGER });
+    },
+    readWebhooks: async (name) => {
+      const mwc = await orUndefinedOn404(adm.readMutatingWebhookConfiguration({ name }));
+      return mwc && (mwc.webhooks ?? []).map((w) => ({ name: w.name, clientConfig: w.clientConfig }));
+    },
+    patchWebhooks: async (name, ops) => {
+      await adm.patchMutatingWebhookConfiguration({ name, body: ops, fieldManager: FIELD_MANAGER }, jsonPatch);
+    },
+    readLease: async (namespace, name) => {
+      const l = await orUndefinedOn404(coord.readNamespacedLease({ name, namespace }));
+      return l && {
+        resourceVersion: l.metadata?.resourceVersion,
+        spec: {
+          holderIdentity: l.spec?.holderIdentity,
+          leaseDurationSeconds: l.spec?.leaseDurationSeconds,
+          acquireTime: l.spec?.acquireTime,
+          renewTime: l.spec?.renewTime,
+          leaseTransitions: l.spec?.leaseTransitions,
+        },
+      };
+    },
+    createLease: async (namespace, name, spec) => {
+      await coord.createNamespacedLease({ namespace, body: leaseBody(namespace, name, spec), fieldManager: FIELD_MANAGER });
+    },
+    replaceLease: async (namespace, name, spec, rv) => {
+      await coord.replaceNamespacedLease({ name, namespace, body: leaseBody(namespace, name, spec, rv), fieldManager: FIELD_MANAGER });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// Open-loop fixed-rate HTTP load (entry point, run inside the client pod's network namespace).
+// Request i is due at t0 + i/rate. Latency is measured from that intended send time to the end of
+// the response, so a stall is charged to every request it delayed (no coordinated omission).
+// The same run also records service time (from the actual write), to show how much the client's
+// own queueing contributed. Prints one JSON object on stdout.
+//
+// Why not autocannon -R: autocannon 9 sends each connection's per-second quota back to back at the
+// start of every second (bursts, not a fixed rate), records whole milliseconds, and its "correction"
+// back-fills with an interval of ceil(1/rate) = 1 ms whatever the rate (lib/run.js, httpClient.js).
+import { KeepAliveConn, type HttpTarget } from './http-conn.js';
+import { summarise, type LatencySummary } from './stats.js';
+
+export interface FixedRateOptions {
+  target: HttpTarget;
+  rate: number;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+}
+
+export interface FixedRateResult {
+  rate: number;
+  durationS: number;
+  connections: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  non2xx: number;
+  achievedRps: number;
+  latencyMs: LatencySummary; // from intended send time (corrected)
+  serviceMs: LatencySummary; // from actual write (uncorrected)
+}
+
+function parseArgs(argv: string[]): FixedRateOptions {
+  const get = (name: string, dflt?: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    const v = i >= 0 ? argv[i + 1] : dflt;
+    if (v === undefined) throw new Error(`fixed-rate: --${name} is required`);
+    return v;
+  };
+  const url = new URL(get('url'));
+  return {
+    target: { host: url.hostname, port: Number(url.port || 80), path: url.pathname + url.search },
+    rate: Number(get('rate', '1000')),
+    durationS: Number(get('duration', '15')),
+    warmupS: Number(get('warmup', '2')),
+    connections: Number(get('connections', '16')),
+  };
+}
+
+const nowNs = (): bigint => process.hrtime.bigint();
+
+export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateResult> {
+  const conns = await Promise.all(Array.from({ length: opts.connections }, () => KeepAliveConn.open(opts.target)));
+  const idle: KeepAliveConn[] = [...conns];
+  const queue: bigint[] = []; // intended send times of due requests waiting for a free connection
+  const intervalNs = BigInt(Math.round(1e9 / opts.rate));
+  const total = Math.round((opts.warmupS + opts.durationS) * opts.rate);
+  const warm = Math.round(opts.warmupS * opts.rate);
+  const latency = new Float64Array(total - warm);
+  const service = new Float64Array(total - warm);
+  let recorded = 0;
+  let sent = 0;
+  let completed = 0;
+  let errors = 0;
+  let non2xx = 0;
+  let measureStart = 0n;
+  let measureEnd = 0n;
+  const t0 = nowNs() + 1_000_000n;
+
+  const dispatch = (): void => {
+    while (queue.length > 0 && idle.length > 0) {
+      const conn = idle.pop() as KeepAliveConn;
+      if (conn.closed) continue;
+      const intended = queue.shift() as bigint;
+      const index = sent++;
+      const written = nowNs();
+      conn.send((err, status) => {
+        const end = nowNs();
+        completed++;
+        if (err) errors++;
+        else if (status < 200 || status >= 300) non2xx++;
+        if (index >= warm && !err) {
+          if (index === warm) measureStart = intended;
+          measureEnd = end;
+          latency[recorded] = Number(end - intended) / 1e6;
+          service[recorded] = Number(end - written) / 1e6;
+          recorded++;
+        }
+        if (!err) idle.push(conn);
+        dispatch();
+      });
+    }
+  };
+
+  await new Promise<void>((resolve) => {
+    let scheduled = 0;
+    // setImmediate spin: the generator owns its core (taskset -c 1), and timers are too coarse
+    // (~1 ms) for a 1 ms interval. I/O is still polled on every turn of the loop.
+    const tick = (): void => {
+      const now = nowNs();
+      while (scheduled < total && t0 + BigInt(scheduled) * intervalNs <= now) {
+        queue.push(t0 + BigInt(scheduled) * intervalNs);
+        scheduled++;
+      }
+      dispatch();
+      if (completed >= total || (errors > 0 && idle.length === 0 && conns.every((c) => c.closed))) {
+        resolve();
+        return;
+      }
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+  });
+  for (const c of conns) c.close();
+  const seconds = Number(measureEnd - measureStart) / 1e9;
+  return {
+    rate: opts.rate,
+    durationS: opts.durationS,
+    connections: opts.connections,
+    sent,
+    completed,
+    errors,
+    non2xx,
+    achievedRps: seconds > 0 ? recorded / seconds : 0,
+    latencyMs: summarise(latency.subarray(0, recorded)),
+    serviceMs: summarise(service.subarray(0, recorded)),
+  };
+}
+
+if (process.argv[1]?.endsWith('fixed-rate.js')) {
+  runFixedRate(parseArgs(process.argv.slice(2)))
+    .then((r) => {
+      console.log(JSON.stringify(r));
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      console.error(`fixed-rate: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,93 @@
+// The three load phases, each run inside the client pod's network namespace through
+// `skein-local exec`, pinned with taskset to the client's core. Each prints one JSON line.
+import path from 'node:path';
+import type { BenchConfig } from './config.js';
+import type { BulkResult } from './bulk-client.js';
+import type { FixedRateResult } from './fixed-rate.js';
+import type { SkeinLocal } from './skein-local.js';
+
+export interface MaxThroughputResult {
+  connections: number;
+  durationS: number;
+  rps: number;
+  requests: number;
+  latencyMs: { p50: number; p99: number; max: number }; // autocannon: whole milliseconds
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+export interface Target {
+  pod: string;
+  ns: string;
+  httpUrl: string;
+  bulkHost: string;
+  bulkPort: number;
+}
+
+function lastJsonLine<T>(stdout: string, what: string): T {
+  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) throw new Error(`${what}: no JSON result in output: ${stdout.slice(-500)}`);
+  return JSON.parse(line) as T;
+}
+
+export class LoadRunner {
+  private readonly node = process.execPath;
+  constructor(private readonly sl: SkeinLocal, private readonly config: BenchConfig) {}
+
+  private inClient(t: Target, args: string[], timeoutMs: number): Promise<string> {
+    return this.sl.execOk(t.pod, t.ns, ['taskset', '-c', this.config.clientCpu, this.node, ...args], timeoutMs);
+  }
+
+  private script(name: string): string {
+    return path.join(this.config.repoRoot, 'e2e/dist/bench', name);
+  }
+
+  async fixedRate(t: Target): Promise<FixedRateResult> {
+    const f = this.config.fixedRate;
+    const out = await this.inClient(t, [this.script('fixed-rate.js'), '--url', t.httpUrl, '--rate', String(f.rate),
+      '--duration', String(f.durationS), '--warmup', String(f.warmupS), '--connections', String(f.connections)],
+    (f.durationS + f.warmupS + 60) * 1000);
+    return lastJsonLine<FixedRateResult>(out, 'fixed-rate');
+  }
+
+  async maxThroughput(t: Target): Promise<MaxThroughputResult> {
+    const m = this.config.maxThroughput;
+    const autocannon = path.join(this.config.repoRoot, 'node_modules/autocannon/autocannon.js');
+    const out = await this.inClient(t, [autocannon, '-c', String(m.connections), '-d', String(m.durationS), '-j', '-n', t.httpUrl],
+      (m.durationS + 60) * 1000);
+    const r = lastJsonLine<{
+      requests: { average: number; total: number };
+      latency: { p50: number; p99: number; max: number };
+      errors: number; timeouts: number; non2xx: number;
+    }>(out, 'autocannon');
+    return {
+      connections: m.connections,
+      durationS: m.durationS,
+      rps: r.requests.average,
+      requests: r.requests.total,
+      latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
+      errors: r.errors,
+      timeouts: r.timeouts,
+      non2xx: r.non2xx,
+    };
+  }
+
+  async bulk(t: Target): Promise<BulkResult> {
+    const out = await this.inClient(t, [this.script('bulk-client.js'), t.bulkHost, String(t.bulkPort), String(this.config.bulkBytes)], 180_000);
+    return lastJsonLine<BulkResult>(out, 'bulk');
+  }
+
+  /** Waits until one request through the whole path succeeds (the path is up end to end). */
+  async reachable(t: Target, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await this.sl.exec(t.pod, t.ns, ['curl', '-sS', '--fail', '--max-time', '3', '-o', '/dev/null', t.httpUrl], 20_000);
+      if (r.code === 0) return;
+      last = (r.stderr || r.stdout).trim();
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    throw new Error(`${t.httpUrl} not reachable from ${t.ns}/${t.pod} within ${timeoutMs} ms: ${last}`);
+  }
+}

@@ -1,0 +1,129 @@
+// Turns scenario results into comparisons (added latency and ratios against `direct` and
+// `haproxy`) and a readable table.
+import type { ScenarioName } from './config.js';
+import type { ProfileSummary } from './profile.js';
+import type { ProcReport, ScenarioResult } from './scenario.js';
+
+export interface Headline {
+  readyServerMs: number | null;
+  readyClientMs: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  serviceP50Ms: number | null;
+  serviceP99Ms: number | null;
+  maxRps: number | null;
+  maxP99Ms: number | null;
+  bulkMBps: number | null;
+  proxyIdleRssMB: number | null; // mean over the scenario's proxies (client side and server side)
+  proxyLoadRssMB: number | null; // mean of their peaks under load
+  proxyCpuAtFixedRate: number | null; // cores, both proxies together
+  serverCpuAtFixedRate: number | null;
+}
+
+export interface Comparison {
+  addedP50Ms: number | null;
+  addedP99Ms: number | null;
+  ratios: Partial<Record<keyof Headline, number | null>>;
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const proxies = (s: ScenarioResult): ProcReport[] => s.processes.filter((p) => p.role === 'sidecar' || p.role === 'haproxy');
+
+export function headline(s: ScenarioResult): Headline {
+  const px = proxies(s);
+  const mb = (kb: (number | null)[]): number | null => {
+    const m = mean(kb.filter((v): v is number => v !== null));
+    return m === null ? null : Math.round(m / 102.4) / 10;
+  };
+  const cpu = (ps: ProcReport[]): number | null =>
+    ps.length ? r3(ps.reduce((a, p) => a + (p.cpuCoresAtFixedRate ?? 0), 0)) : null;
+  return {
+    readyServerMs: s.readyMs?.server ?? null,
+    readyClientMs: s.readyMs?.client ?? null,
+    p50Ms: s.fixedRate?.latencyMs.p50 ?? null,
+    p99Ms: s.fixedRate?.latencyMs.p99 ?? null,
+    serviceP50Ms: s.fixedRate?.serviceMs.p50 ?? null,
+    serviceP99Ms: s.fixedRate?.serviceMs.p99 ?? null,
+    maxRps: s.maxThroughput ? Math.round(s.maxThroughput.rps) : null,
+    maxP99Ms: s.maxThroughput?.latencyMs.p99 ?? null,
+    bulkMBps: s.bulk?.mbPerSec ?? null,
+    proxyIdleRssMB: mb(px.map((p) => p.idleRssKb)),
+    proxyLoadRssMB: mb(px.map((p) => p.loadPeakRssKb)),
+    proxyCpuAtFixedRate: cpu(px),
+    serverCpuAtFixedRate: cpu(s.processes.filter((p) => p.role === 'server')),
+  };
+}
+
+export function compare(a: Headline, base: Headline): Comparison {
+  const ratios: Comparison['ratios'] = {};
+  for (const k of Object.keys(a) as (keyof Headline)[]) {
+    const x = a[k];
+    const y = base[k];
+    ratios[k] = x !== null && y !== null && y !== 0 ? Math.round((x / y) * 100) / 100 : null;
+  }
+  const diff = (x: number | null, y: number | null): number | null => (x !== null && y !== null ? r3(x - y) : null);
+  return { addedP50Ms: diff(a.p50Ms, base.p50Ms), addedP99Ms: diff(a.p99Ms, base.p99Ms), ratios };
+}
+
+export type Comparisons = Partial<Record<ScenarioName, { vsDirect?: Comparison; vsHaproxy?: Comparison }>>;
+
+export function comparisons(heads: Partial<Record<ScenarioName, Headline>>): Comparisons {
+  const out: Comparisons = {};
+  for (const name of ['skein', 'haproxy'] as ScenarioName[]) {
+    const h = heads[name];
+    if (!h) continue;
+    out[name] = {};
+    if (heads.direct) (out[name] as { vsDirect?: Comparison }).vsDirect = compare(h, heads.direct);
+    if (name === 'skein' && heads.haproxy) (out[name] as { vsHaproxy?: Comparison }).vsHaproxy = compare(h, heads.haproxy);
+  }
+  return out;
+}
+
+const ROWS: [keyof Headline, string][] = [
+  ['p50Ms', '1k rps p50 ms (from intended send)'],
+  ['p99Ms', '1k rps p99 ms (from intended send)'],
+  ['serviceP50Ms', '1k rps p50 ms (from actual write)'],
+  ['serviceP99Ms', '1k rps p99 ms (from actual write)'],
+  ['maxRps', 'max req/s, 64 connections'],
+  ['maxP99Ms', 'max-load p99 ms (autocannon, whole ms)'],
+  ['bulkMBps', 'bulk TCP MB/s, 1 connection'],
+  ['proxyIdleRssMB', 'proxy RSS idle MB (mean per proxy)'],
+  ['proxyLoadRssMB', 'proxy RSS under load MB (peak, mean)'],
+  ['proxyCpuAtFixedRate', 'proxy CPU at 1k rps, cores (both)'],
+  ['serverCpuAtFixedRate', 'server app CPU at 1k rps, cores'],
+  ['readyServerMs', 'apply -> Ready, server pod ms'],
+  ['readyClientMs', 'apply -> Ready, client pod ms'],
+];
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '-';
+  if (Math.abs(v) >= 100) return String(Math.round(v));
+  return String(Math.round(v * 1000) / 1000);
+}
+
+export function table(heads: Partial<Record<ScenarioName, Headline>>, cmp: Comparisons): string {
+  const cols = ['metric', 'direct', 'skein', 'haproxy', 'skein/direct', 'skein/haproxy', 'haproxy/direct'];
+  const rows: string[][] = [cols];
+  for (const [k, label] of ROWS) {
+    rows.push([
+      label,
+      fmt(heads.direct?.[k]), fmt(heads.skein?.[k]), fmt(heads.haproxy?.[k]),
+      fmt(cmp.skein?.vsDirect?.ratios[k]), fmt(cmp.skein?.vsHaproxy?.ratios[k]), fmt(cmp.haproxy?.vsDirect?.ratios[k]),
+    ]);
+  }
+  rows.push(['added p50 / p99 ms over direct', '', cmp.skein?.vsDirect ? `${fmt(cmp.skein.vsDirect.addedP50Ms)} / ${fmt(cmp.skein.vsDirect.addedP99Ms)}` : '-',
+    cmp.haproxy?.vsDirect ? `${fmt(cmp.haproxy.vsDirect.addedP50Ms)} / ${fmt(cmp.haproxy.vsDirect.addedP99Ms)}` : '-', '', '', '']);
+  const widths = cols.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [line(rows[0] as string[]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function profileTable(p: ProfileSummary): string {
+  const lines = [`sidecar CPU profile: ${p.files} file(s), busy ${p.busyMs} ms of ${p.totalMs} ms sampled (idle ${p.idleMs} ms)`,
+    '  self ms   % busy  function  (script:line)'];
+  for (const e of p.top) {
+    lines.push(`  ${String(e.selfMs).padStart(7)}  ${String(e.pctOfBusy).padStart(6)}  ${e.function}  ${e.url ? `(${e.url})` : ''}`);
+  }
+  return lines.join('\n');
+}

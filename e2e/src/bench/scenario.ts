@@ -1,0 +1,141 @@
+// One scenario from start to clean-up: start the server pod then the client pod (timing each to
+// Ready), find and pin their processes, sample idle memory, run the three load phases while
+// sampling CPU and peak RSS, then delete the pods and wait until their processes are gone.
+import os from 'node:os';
+import type { BenchConfig, ScenarioName } from './config.js';
+import type { BulkResult } from './bulk-client.js';
+import type { FixedRateResult } from './fixed-rate.js';
+import { LoadRunner, type MaxThroughputResult, type Target } from './load.js';
+import { render } from './manifests.js';
+import { CLK_TCK, pin, podProcs, sample, watchPeakRss, type PodProc, type ProcRole } from './procs.js';
+import type { SkeinLocal } from './skein-local.js';
+
+export interface ScenarioSpec {
+  name: ScenarioName;
+  ns: string;
+  serverPod: string;
+  clientPod: string;
+  serverTemplate: string;
+  clientTemplate: string;
+  vars: Record<string, string>;
+  target(serverIp: string): Omit<Target, 'pod' | 'ns'>;
+}
+
+export interface ProcReport extends PodProc {
+  idleRssKb: number | null;
+  loadPeakRssKb: number | null;
+  hwmKb: number | null; // kernel's peak RSS over the process's life, read at the end
+  cpuCoresAtFixedRate: number | null; // CPU seconds per wall second during the fixed-rate phase
+  cpuCoresAtMax: number | null;
+}
+
+export interface ScenarioResult {
+  name: ScenarioName;
+  ok: boolean;
+  error?: string;
+  loadavgBefore: number[];
+  readyMs?: { server: number; client: number };
+  serverIp?: string;
+  processes: ProcReport[];
+  fixedRate?: FixedRateResult;
+  maxThroughput?: MaxThroughputResult;
+  bulk?: BulkResult;
+}
+
+const elapsedMs = (t0: bigint): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` while measuring the CPU of `procs`; returns its result and cores used per pid. */
+async function withCpu<T>(procs: PodProc[], fn: () => Promise<T>): Promise<{ value: T; cores: Map<number, number> }> {
+  const before = new Map<number, number>();
+  for (const p of procs) before.set(p.pid, (await sample(p.pid))?.cpuTicks ?? Number.NaN);
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cores = new Map<number, number>();
+  for (const p of procs) {
+    const after = (await sample(p.pid))?.cpuTicks ?? Number.NaN;
+    cores.set(p.pid, Math.round(((after - (before.get(p.pid) ?? Number.NaN)) / CLK_TCK / wallS) * 1000) / 1000);
+  }
+  return { value, cores };
+}
+
+const MEASURED: ProcRole[] = ['sidecar', 'haproxy', 'server'];
+
+export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: ScenarioSpec, runDir: string,
+  hooks: { beforeLoad?: (procs: PodProc[]) => Promise<void>; afterLoad?: () => Promise<void> } = {}): Promise<ScenarioResult> {
+  const result: ScenarioResult = { name: spec.name, ok: false, loadavgBefore: os.loadavg(), processes: [] };
+  const files: string[] = [];
+  let procs: PodProc[] = [];
+  try {
+    const serverFile = await render(config.repoRoot, spec.serverTemplate, runDir, `${spec.name}-server.yaml`,
+      { NAMESPACE: spec.ns, ...spec.vars });
+    files.push(serverFile);
+    let t0 = process.hrtime.bigint();
+    await sl.apply(serverFile);
+    await sl.waitReady(spec.serverPod, spec.ns, config.readyTimeoutS);
+    const serverReady = elapsedMs(t0);
+    const serverIp = (await sl.pod(spec.serverPod, spec.ns)).status?.podIP;
+    if (!serverIp) throw new Error(`${spec.ns}/${spec.serverPod} is Ready but has no status.podIP`);
+    result.serverIp = serverIp;
+
+    const clientFile = await render(config.repoRoot, spec.clientTemplate, runDir, `${spec.name}-client.yaml`,
+      { NAMESPACE: spec.ns, SERVER_IP: serverIp, ...spec.vars });
+    files.push(clientFile);
+    t0 = process.hrtime.bigint();
+    await sl.apply(clientFile);
+    await sl.waitReady(spec.clientPod, spec.ns, config.readyTimeoutS);
+    result.readyMs = { server: serverReady, client: elapsedMs(t0) };
+
+    procs = [...(await podProcs(sl, spec.serverPod, spec.ns)), ...(await podProcs(sl, spec.clientPod, spec.ns))];
+    await pin(procs.map((p) => p.pid), config.serverCpu);
+    const measured = procs.filter((p) => MEASURED.includes(p.role));
+    const reports = new Map<number, ProcReport>(measured.map((p) => [p.pid, {
+      ...p, idleRssKb: null, loadPeakRssKb: null, hwmKb: null, cpuCoresAtFixedRate: null, cpuCoresAtMax: null,
+    }]));
+    result.processes = [...reports.values()];
+    await sleep(1000); // let start-up work (discovery, certificates) settle before "idle"
+    for (const r of reports.values()) r.idleRssKb = (await sample(r.pid))?.rssKb ?? null;
+
+    const target: Target = { pod: spec.clientPod, ns: spec.ns, ...spec.target(serverIp) };
+    const load = new LoadRunner(sl, config);
+    await load.reachable(target);
+    if (hooks.beforeLoad) await hooks.beforeLoad(procs);
+
+    const peak = watchPeakRss(measured.map((p) => p.pid));
+    try {
+      const fixed = await withCpu(measured, () => load.fixedRate(target));
+      result.fixedRate = fixed.value;
+      for (const [pid, c] of fixed.cores) (reports.get(pid) as ProcReport).cpuCoresAtFixedRate = c;
+      const max = await withCpu(measured, () => load.maxThroughput(target));
+      result.maxThroughput = max.value;
+      for (const [pid, c] of max.cores) (reports.get(pid) as ProcReport).cpuCoresAtMax = c;
+      result.bulk = await load.bulk(target);
+    } finally {
+      if (hooks.afterLoad) await hooks.afterLoad();
+      const peaks = await peak.stop();
+      for (const r of reports.values()) {
+        r.loadPeakRssKb = peaks.get(r.pid) ?? null;
+        r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
+      }
+    }
+    result.ok = true;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    for (const f of files.reverse()) await sl.delete(f);
+    await waitGone(procs.map((p) => p.pid), 45_000);
+  }
+  return result;
+}
+
+/** Waits until none of `pids` exists any more (so the next scenario starts on a quiet machine). */
+export async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const alive = (await Promise.all(pids.map((p) => sample(p)))).filter((s) => s !== null);
+    if (alive.length === 0) return true;
+    await sleep(200);
+  }
+  return false;
+}

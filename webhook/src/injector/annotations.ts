@@ -118,7 +118,10 @@ function parseResources(ann: Annotations): ProxyResources {
   return { requests: { cpu: cpuRequest, memory: memoryRequest }, limits };
 }
 
-/** Throws InjectRejection('invalid-annotation') naming the first bad annotation. */
+/**
+ * Throws InjectRejection('invalid-annotation') naming the first bad annotation. `nativeSidecarDefault` applies
+ * when the pod has no `skein.io/native-sidecar` annotation (decide.ts picks it per pod).
+ */
 export function readMeshOptions(annotations: Annotations, nativeSidecarDefault: boolean): MeshOptions {
   return {
     nativeSidecar: parseNative(annotations, nativeSidecarDefault),

@@ -20,6 +20,16 @@ export type InjectDecision =
   | { kind: 'skip'; reason: SkipReason; message: string }
   | { kind: 'reject'; reason: RejectReason; message: string };
 
+/**
+ * A run-to-completion pod (restartPolicy Never or OnFailure: Jobs, CronJobs, one-shot pods) gets a native
+ * sidecar unless it says otherwise: a classic sidecar never exits, so the pod would never complete. Kubernetes
+ * ends native sidecars once the app containers have finished. Everything else follows the injector config.
+ */
+function nativeByDefault(pod: V1Pod, cfg: InjectorConfig): boolean {
+  const policy = pod.spec?.restartPolicy;
+  return cfg.nativeSidecarDefault || policy === 'Never' || policy === 'OnFailure';
+}
+
 /** `namespace` is the admission request's namespace (a pod being created may not carry one yet). */
 export function decide(pod: V1Pod, namespace: string, cfg: InjectorConfig): InjectDecision {
   try {
@@ -27,7 +37,7 @@ export function decide(pod: V1Pod, namespace: string, cfg: InjectorConfig): Inje
     const skip = skipReason(pod, namespace);
     if (skip !== undefined) return { kind: 'skip', ...skip };
     checkInjectable(pod);
-    const opts = readMeshOptions(pod.metadata?.annotations ?? {}, cfg.nativeSidecarDefault);
+    const opts = readMeshOptions(pod.metadata?.annotations ?? {}, nativeByDefault(pod, cfg));
     const { inPlace, pod: injected } = mutatePod(pod, cfg, opts);
     return { kind: 'inject', reason: 'injected', pod: injected, inPlace };
   } catch (err) {

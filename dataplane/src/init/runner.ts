@@ -21,7 +21,8 @@ export interface SpawnRunnerOptions {
 }
 
 // What `ip netns exec`, `setpriv`, `env` and `nsenter` print when the command itself is missing.
-const NOT_FOUND_THROUGH_PREFIX = /(exec of "[^"]*" failed|failed to execute [^:]*|env: '[^']*'): No such file or directory/;
+// (env quotes the name with ‘’ or '' depending on the locale.)
+const NOT_FOUND_THROUGH_PREFIX = /(exec of "[^"]*" failed|failed to execute \S+|env: \S+): No such file or directory/;
 
 export function spawnRunner(options: SpawnRunnerOptions = {}): CommandRunner {
   const prefix = options.prefix ?? [];

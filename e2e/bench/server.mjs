@@ -5,6 +5,8 @@
 //    once all N arrived the server answers "OK <N>\n". The length prefix (rather than a half-close)
 //    keeps the protocol independent of whether a proxy forwards FIN.
 // Listens on all addresses so it is reachable through the pod IP and from 127.0.0.1 (haproxy).
+// Port 0 picks a free port; the first stdout line names the ports (tests read it).
+// STALL_AT=N (tests only): the Nth request blocks the event loop for STALL_MS ms.
 import http from 'node:http';
 import net from 'node:net';
 import { Buffer } from 'node:buffer';
@@ -16,7 +18,15 @@ const bodySize = Number(process.env.BODY_BYTES ?? 1024);
 const body = Buffer.alloc(bodySize, 'x');
 const ok = Buffer.from('ok\n');
 
+const stallAt = Number(process.env.STALL_AT ?? 0);
+const stallMs = Number(process.env.STALL_MS ?? 0);
+let served = 0;
+
 const server = http.createServer((req, res) => {
+  if (++served === stallAt) {
+    const until = Date.now() + stallMs;
+    while (Date.now() < until) { /* a stall: a GC pause, a blocked event loop */ }
+  }
   // Drain any request body so the connection stays reusable.
   req.resume();
   if (req.url === '/healthz') {
@@ -56,7 +66,7 @@ const bulk = net.createServer((sock) => {
 
 server.listen(port, '0.0.0.0', () => {
   bulk.listen(bulkPort, '0.0.0.0', () => {
-    console.log(`bench server: http :${port} (${bodySize} B bodies), bulk :${bulkPort}`);
+    console.log(`bench server: http :${server.address().port} (${bodySize} B bodies), bulk :${bulk.address().port}`);
   });
 });
 

@@ -1,0 +1,141 @@
+// The benchmark's own instruments, checked against real processes and sockets: the HTTP client's
+// response framing, the open-loop generator's charging of stalls (coordinated omission), the bulk
+// path, and the CPU-profile summary (on a profile `node --cpu-prof` really wrote).
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { runBulk } from './bulk-client.js';
+import { runFixedRate } from './fixed-rate.js';
+import { KeepAliveConn } from './http-conn.js';
+import { summariseProfiles } from './profile.js';
+import { percentile, summarise } from './stats.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const serverScript = path.join(repoRoot, 'e2e/bench/server.mjs');
+
+/** Starts e2e/bench/server.mjs on free ports; resolves once its first line names them. */
+function startServer(env: Record<string, string> = {}): Promise<{ child: ChildProcess; http: number; bulk: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [serverScript], { env: { ...process.env, PORT: '0', BULK_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('error', reject);
+    child.stdout?.once('data', (d: Buffer) => {
+      const m = /http :(\d+) .* bulk :(\d+)/.exec(d.toString());
+      if (!m) reject(new Error(`unexpected server banner: ${d.toString()}`));
+      else resolve({ child, http: Number(m[1]), bulk: Number(m[2]) });
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('stats', () => {
+  it('takes nearest-rank percentiles', () => {
+    const xs = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.equal(percentile(xs, 50), 50);
+    assert.equal(percentile(xs, 99), 99);
+    assert.equal(percentile(xs, 100), 100);
+    const s = summarise(Float64Array.from([3, 1, 2]));
+    assert.deepEqual([s.min, s.p50, s.max, s.count], [1, 2, 3, 3]);
+  });
+});
+
+describe('KeepAliveConn', () => {
+  let server: http.Server;
+  let port = 0;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/chunked') {
+        res.write('a'.repeat(10));
+        res.write('b'.repeat(3000));
+        res.end();
+      } else {
+        res.writeHead(req.url === '/404' ? 404 : 200, { 'content-length': '5' });
+        res.end('hello');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  for (const p of ['/', '/chunked', '/404']) {
+    it(`frames ${p} responses and reuses the connection`, async () => {
+      const conn = await KeepAliveConn.open({ host: '127.0.0.1', port, path: p });
+      for (let i = 0; i < 3; i++) {
+        const status = await new Promise<number>((resolve, reject) => conn.send((err, s) => (err ? reject(err) : resolve(s))));
+        assert.equal(status, p === '/404' ? 404 : 200);
+      }
+      conn.close();
+    });
+  }
+});
+
+describe('fixed-rate generator', () => {
+  it('charges a server stall to every request that was due during it', async () => {
+    // The 50th request blocks the server for 600 ms. At 200 req/s, ~120 requests fall due meanwhile;
+    // measured from their intended send time, the ~80 due in its first 400 ms all wait >= 200 ms, so more than 10% of 400 do.
+    const srv = await startServer({ STALL_AT: '50', STALL_MS: '600' });
+    try {
+      const r = await runFixedRate({ target: { host: '127.0.0.1', port: srv.http, path: '/' }, rate: 200, durationS: 2, warmupS: 0, connections: 4 });
+      assert.equal(r.errors, 0);
+      assert.equal(r.completed, 400);
+      assert.equal(r.latencyMs.count, 400);
+      assert.ok(r.latencyMs.max >= 600, `max ${r.latencyMs.max} ms should include the 600 ms stall`);
+      assert.ok(r.latencyMs.p90 >= 200, `p90 ${r.latencyMs.p90} ms: ~20% of requests were due in the stall's first 400 ms`);
+      // Service time (from the actual write) hides the queueing: that is what the correction adds.
+      assert.ok(r.serviceMs.p90 < r.latencyMs.p90);
+    } finally {
+      await stop(srv.child);
+    }
+  });
+});
+
+describe('bulk client', () => {
+  it('moves the requested bytes and gets the acknowledgement', async () => {
+    const srv = await startServer();
+    try {
+      const r = await runBulk('127.0.0.1', srv.bulk, 32 * 1024 * 1024 + 7);
+      assert.equal(r.bytes, 32 * 1024 * 1024 + 7);
+      assert.ok(r.mbPerSec > 0);
+    } finally {
+      await stop(srv.child);
+    }
+  });
+});
+
+describe('summariseProfiles', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'sk-ut-bench-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('puts the function that burned the CPU on top', async () => {
+    const script = 'function burnTheCpu(){let x=0;const end=Date.now()+300;while(Date.now()<end){x+=Math.sqrt(x+1)}return x}burnTheCpu();';
+    await promisify(execFile)(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '-e', script]);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+    assert.equal(files.length, 1);
+    const s = await summariseProfiles(files, repoRoot, 5);
+    assert.equal(s.files, 1);
+    assert.ok(s.top.length > 0 && s.top.length <= 5);
+    assert.equal(s.top[0]?.function, 'burnTheCpu');
+    assert.ok((s.top[0]?.pctOfBusy ?? 0) > 50);
+    assert.ok(s.busyMs > 0 && s.busyMs <= s.totalMs);
+  });
+});

@@ -1,0 +1,181 @@
+// Configuration of `skein-dp run` and `skein-dp wait`, read in one place from argv + a plain env record so
+// tests pass a map (CONVENTIONS §9). Errors name the bad flag; main exits 2 on them. May import errors, log.
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors.js';
+import { isLogLevel } from '../log/index.js';
+import type { LevelWithSilent } from 'pino';
+import { parseDuration, parsePort, parsePortList, parsePositiveInt } from './values.js';
+import { parseOriginalProbes, type OriginalProbes } from './probes.js';
+
+export type { OriginalProbes, AppProbe, ProbeKind } from './probes.js';
+export { parseDuration } from './values.js';
+
+/**
+ * Server-speaks-first ports that never get protocol detection (Linkerd's default list): waiting for the
+ * client's first bytes would only delay the banner by the detection timeout.
+ */
+export const DEFAULT_OPAQUE_PORTS: readonly number[] = [25, 587, 3306, 4444, 5432, 6379, 9300, 11211];
+
+export const DEFAULT_PORTS = { outbound: 15001, inbound: 15006, admin: 15000, health: 15020 } as const;
+
+export interface ListenerPorts { outbound: number; inbound: number; admin: number; health: number }
+
+export interface RunConfig {
+  ports: ListenerPorts;
+  /** Address of the capture listeners 15001/15006 (0.0.0.0: iptables REDIRECT lands on the pod IP). */
+  bindAddress: string;
+  /** The admin server's address. 127.0.0.1 always in product; only tests override it (no flag on purpose). */
+  adminAddress: string;
+  /** The health server's address: POD_IP, or 0.0.0.0 when POD_IP is unset. */
+  healthAddress: string;
+  podIP: string | undefined;
+  opaquePorts: ReadonlySet<number>;
+  detectTimeoutMs: number;
+  drainTimeoutMs: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** 0 = no limit. Inactivity timeout while waiting for/reading an HTTP response. */
+  responseTimeoutMs: number;
+  maxSocketsPerUpstream: number;
+  maxUpstreamPools: number;
+  logLevel: LevelWithSilent;
+  probes: OriginalProbes;
+  pod: { name?: string; namespace?: string; serviceAccount?: string; nodeName?: string };
+  controlPlane: { address?: string; tokenPath?: string; caPath?: string };
+  /**
+   * SKEIN_DP_ORIG_DST_OVERRIDE=host:port sends every captured connection there instead of reading
+   * SO_ORIGINAL_DST (like linkerd's test-only orig-dst override): running the proxy without iptables.
+   */
+  origDstOverride: { address: string; port: number; family: 4 | 6 } | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const RUN_OPTIONS = {
+  'opaque-ports': { type: 'string' },
+  'detect-timeout': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'response-timeout': { type: 'string' },
+  'log-level': { type: 'string' },
+  'outbound-port': { type: 'string' },
+  'inbound-port': { type: 'string' },
+  'admin-port': { type: 'string' },
+  'health-port': { type: 'string' },
+  'bind-address': { type: 'string' },
+  'max-upstream-sockets': { type: 'string' },
+  'max-upstream-pools': { type: 'string' },
+} as const;
+
+export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
+  --opaque-ports <csv>        ports with no protocol detection, added to ${DEFAULT_OPAQUE_PORTS.join(',')}
+  --detect-timeout <dur>      wait for the client's first bytes (default 1s); then the connection is opaque TCP
+  --drain-timeout <dur>       SIGTERM grace: finish in-flight work, then exit (default 30s)
+  --idle-timeout <dur>        close TCP connections idle this long (default 1h)
+  --connect-timeout <dur>     upstream connect timeout (default 5s)
+  --response-timeout <dur>    HTTP upstream inactivity timeout, 0 = none (default 0)
+  --log-level <level>         fatal|error|warn|info|debug|trace|silent (default info)
+  --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults 15001 15006 15000 15020)
+  --bind-address <ip>         address of the capture listeners (default 0.0.0.0)
+  --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
+env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
+     SKEIN_TOKEN_PATH, SKEIN_CA_PATH; SKEIN_DP_ORIG_DST_OVERRIDE=ip:port (no iptables: send everything there)`;
+
+/** Parses `skein-dp run` flags (argv after `run`) and the downward-API env. Throws ConfigError. */
+export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
+  const values = parseFlags(argv, RUN_OPTIONS);
+  const str = (name: keyof typeof RUN_OPTIONS): string | undefined => values[name] as string | undefined;
+  const duration = (name: keyof typeof RUN_OPTIONS, fallback: number): number => {
+    const raw = str(name);
+    return raw === undefined ? fallback : parseDuration(`--${name}`, raw);
+  };
+  const port = (name: keyof typeof RUN_OPTIONS, fallback: number): number => {
+    const raw = str(name);
+    return raw === undefined ? fallback : parsePort(`--${name}`, raw);
+  };
+  const logLevel = str('log-level') ?? 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError('--log-level', `"${logLevel}" is not one of fatal|error|warn|info|debug|trace|silent`);
+  const podIP = nonEmpty(env['POD_IP']);
+  const detectTimeoutMs = duration('detect-timeout', 1000);
+  if (detectTimeoutMs === 0) throw new ConfigError('--detect-timeout', 'must be greater than 0');
+  return {
+    ports: {
+      outbound: port('outbound-port', DEFAULT_PORTS.outbound),
+      inbound: port('inbound-port', DEFAULT_PORTS.inbound),
+      admin: port('admin-port', DEFAULT_PORTS.admin),
+      health: port('health-port', DEFAULT_PORTS.health),
+    },
+    bindAddress: str('bind-address') ?? '0.0.0.0',
+    adminAddress: '127.0.0.1',
+    healthAddress: podIP ?? '0.0.0.0',
+    podIP,
+    opaquePorts: new Set([...DEFAULT_OPAQUE_PORTS, ...parsePortList('--opaque-ports', str('opaque-ports') ?? '')]),
+    detectTimeoutMs,
+    drainTimeoutMs: duration('drain-timeout', 30_000),
+    idleTimeoutMs: duration('idle-timeout', 3_600_000),
+    connectTimeoutMs: duration('connect-timeout', 5_000),
+    responseTimeoutMs: duration('response-timeout', 0),
+    maxSocketsPerUpstream: parsePositiveInt('--max-upstream-sockets', str('max-upstream-sockets') ?? '256'),
+    maxUpstreamPools: parsePositiveInt('--max-upstream-pools', str('max-upstream-pools') ?? '1024'),
+    logLevel,
+    probes: parseOriginalProbes(env['SKEIN_ORIGINAL_PROBES']),
+    pod: dropUndefined({
+      name: nonEmpty(env['POD_NAME']), namespace: nonEmpty(env['POD_NAMESPACE']),
+      serviceAccount: nonEmpty(env['SERVICE_ACCOUNT']), nodeName: nonEmpty(env['NODE_NAME']),
+    }),
+    origDstOverride: parseOverride(env['SKEIN_DP_ORIG_DST_OVERRIDE']),
+    controlPlane: dropUndefined({
+      address: nonEmpty(env['SKEIN_CP_ADDRESS']), tokenPath: nonEmpty(env['SKEIN_TOKEN_PATH']),
+      caPath: nonEmpty(env['SKEIN_CA_PATH']),
+    }),
+  };
+}
+
+export interface WaitConfig { timeoutMs: number; adminPort: number; intervalMs: number }
+
+export const WAIT_USAGE = `skein-dp wait [--timeout 120s] [--admin-port 15000]
+  polls http://127.0.0.1:<admin-port>/ready until it answers 200 (exit 0), or exits 1 after the timeout`;
+
+/** Parses `skein-dp wait` flags. Throws ConfigError. */
+export function parseWaitConfig(argv: readonly string[]): WaitConfig {
+  const values = parseFlags(argv, {
+    timeout: { type: 'string' }, 'admin-port': { type: 'string' }, interval: { type: 'string' },
+  } as const);
+  return {
+    timeoutMs: values.timeout === undefined ? 120_000 : parseDuration('--timeout', values.timeout),
+    adminPort: values['admin-port'] === undefined ? DEFAULT_PORTS.admin : parsePort('--admin-port', values['admin-port']),
+    intervalMs: values.interval === undefined ? 200 : parseDuration('--interval', values.interval),
+  };
+}
+
+type StringOptions = Record<string, { type: 'string' }>;
+
+function parseFlags<T extends StringOptions>(argv: readonly string[], options: T): { [K in keyof T]?: string } {
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return values as { [K in keyof T]?: string };
+  } catch (err) {
+    // parseArgs messages already quote the flag ("Unknown option '--x'", "Option '--y <value>' argument missing").
+    const message = (err as Error).message;
+    const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? /(--?[\w-]+)/.exec(message)?.[1] ?? 'argv';
+    throw new ConfigError(flag, message);
+  }
+}
+
+function parseOverride(raw: string | undefined): RunConfig['origDstOverride'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(raw.trim());
+  const address = match?.[1];
+  if (!address || !isIP(address)) throw new ConfigError('SKEIN_DP_ORIG_DST_OVERRIDE', `"${raw}" is not IP:port`);
+  return { address, port: parsePort('SKEIN_DP_ORIG_DST_OVERRIDE', match[2] as string), family: isIP(address) === 6 ? 6 : 4 };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function dropUndefined<T extends Record<string, string | undefined>>(record: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
+}

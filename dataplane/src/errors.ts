@@ -1,0 +1,114 @@
+// Errors of skein-dp with stable codes, and the one place that turns a failure into an HTTP status
+// (CONVENTIONS §6: linkerd maps errors to 403/502/504 in a single module). Messages say what was
+// wrong and what to do.
+
+/** Base class: every error skein-dp raises on purpose carries a stable, lowercase `code`. */
+export class SkeinError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad flag or environment variable; `flag` names it (e.g. `--detect-timeout`, `POD_IP`). */
+export class ConfigError extends SkeinError {
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super('config_invalid', `${flag}: ${message}`);
+    this.flag = flag;
+  }
+}
+
+/** The original destination of a redirected connection could not be read. */
+export class OrigDstError extends SkeinError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('orig_dst_failed', message, options);
+  }
+}
+
+/** A connection whose original destination is one of the proxy's own ports on a local address. */
+export class LoopError extends SkeinError {
+  constructor(address: string, port: number) {
+    super('proxy_loop', `refusing ${address}:${port}: it is the proxy's own listener (a redirect loop; ` +
+      'check that the proxy runs as the UID that skein-dp init excludes)');
+  }
+}
+
+/** Connecting to the upstream did not finish within --connect-timeout. */
+export class UpstreamConnectTimeoutError extends SkeinError {
+  constructor(target: string, ms: number) {
+    super('upstream_connect_timeout', `connecting to ${target} took longer than ${ms} ms`);
+  }
+}
+
+/** The upstream accepted the request but sent nothing for --response-timeout. */
+export class UpstreamResponseTimeoutError extends SkeinError {
+  constructor(target: string, ms: number) {
+    super('upstream_timeout', `${target} sent no response data for ${ms} ms`);
+  }
+}
+
+/** What the client of an HTTP request is told when forwarding failed. */
+export interface HttpFailure {
+  status: 400 | 502 | 503 | 504;
+  /** Value of the `x-skein-error` response header; bounded set, safe as a metric label. */
+  code: string;
+}
+
+/** Maps any error met while forwarding to the status and `x-skein-error` code the client sees. */
+export function httpFailureFor(err: unknown): HttpFailure {
+  const code = errorCode(err);
+  switch (code) {
+    case 'upstream_connect_timeout':
+    case 'upstream_timeout':
+    case 'ETIMEDOUT':
+      return { status: 504, code: code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : code };
+    case 'ECONNREFUSED':
+      return { status: 502, code: 'upstream_refused' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { status: 502, code: 'upstream_reset' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return { status: 502, code: 'upstream_unreachable' };
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_VERSION':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+      return { status: 502, code: 'upstream_bad_response' };
+    default:
+      return { status: 502, code: 'upstream_error' };
+  }
+}
+
+/** The stable code of an error: ours, Node's system code (ECONNRESET) or `unknown`. */
+export function errorCode(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return 'unknown';
+}
+
+/** A bounded label for metrics: known codes pass, anything else becomes `other` (D3: no unbounded labels). */
+export function errorLabel(err: unknown): string {
+  const code = errorCode(err);
+  return KNOWN_LABELS.has(code) ? code : 'other';
+}
+
+/** A bounded label for a TCP outcome (`ECONNRESET`, `client_ECONNRESET`, `idle_timeout`…). */
+export function outcomeLabel(outcome: string): string {
+  const code = outcome.startsWith('client_') ? outcome.slice(7) : outcome;
+  return KNOWN_LABELS.has(code) ? outcome : 'other';
+}
+
+const KNOWN_LABELS = new Set([
+  'config_invalid', 'orig_dst_failed', 'proxy_loop', 'upstream_connect_timeout', 'upstream_timeout',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
+  'ERR_STREAM_PREMATURE_CLOSE', 'idle_timeout', 'unknown',
+]);

@@ -1,0 +1,177 @@
+// The one module that touches http-proxy (unmaintained since 2020; see docs/dataplane.md). It supplies
+// request/response streaming and the WebSocket handshake; everything it gets wrong is patched here:
+//  - every error goes to a per-call callback, plus an 'error' listener on the proxy, so no error event is
+//    ever unhandled (node-http-proxy#1468) and the client gets 502/504 with x-skein-error;
+//  - headers are changed on req.headers before forwarding, never with setHeader in 'proxyReq'
+//    (GHSA-6x33-pw7p-hmpq: setHeader after the headers went out crashes the process);
+//  - it collapses `//` in paths (common.urlJoin): the outgoing request line is restored to req.url;
+//  - it forwards neither trailers nor `100 Continue`, and strips no hop-by-hop headers: done here;
+//  - it has no keep-alive by default: a pooled Agent per upstream is passed in.
+import type http from 'node:http';
+import type net from 'node:net';
+import httpProxy from 'http-proxy';
+import type { Logger } from 'pino';
+import { httpFailureFor, UpstreamResponseTimeoutError, type HttpFailure } from '../errors.js';
+import type { UpstreamPools } from './pool.js';
+import { stripResponseHopByHop } from './headers.js';
+
+export interface Target { host: string; port: number }
+
+export interface ExchangeContext {
+  target: Target;
+  log: Logger;
+  /** The client asked for Connection: close, or the proxy is draining: tell it to close after this response. */
+  closeAfter: () => boolean;
+  /** Called once with the failure when the proxy answered (or cut) the exchange itself. */
+  onFailure: (failure: HttpFailure, err: unknown) => void;
+  /** Response body bytes forwarded to the client. */
+  bytesOut: number;
+}
+
+interface WsState { ctx: ExchangeContext; upgraded: boolean; responded: boolean }
+
+export class HttpForwarder {
+  private readonly proxy = httpProxy.createProxyServer({ xfwd: false, preserveHeaderKeyCase: true, ws: true });
+  private readonly exchanges = new WeakMap<http.IncomingMessage, ExchangeContext>();
+  private readonly wsStates = new WeakMap<http.IncomingMessage, WsState>();
+
+  constructor(private readonly pools: UpstreamPools, private readonly responseTimeoutMs: number, log: Logger) {
+    // Backstop: errors normally reach the per-call callbacks; an emitted one must still not crash us.
+    this.proxy.on('error', (err) => log.warn({ err: (err as Error).message }, 'http-proxy error without a handler'));
+    this.proxy.on('proxyRes', (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res));
+    this.proxy.on('proxyReqWs', (proxyReq, req) => this.onProxyReqWs(proxyReq, req));
+  }
+
+  /** Forwards one HTTP request; the response (or a 502/504) is written to `res`. */
+  web(req: http.IncomingMessage, res: http.ServerResponse, ctx: ExchangeContext): void {
+    this.exchanges.set(req, ctx);
+    const agent = hookAgent(this.pools.agentFor(ctx.target.host, ctx.target.port), (proxyReq) => this.onProxyReq(proxyReq, req, res, ctx));
+    this.proxy.web(req, res, {
+      target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
+      agent, ignorePath: true, prependPath: false,
+    }, (err) => this.fail(err, res, ctx));
+  }
+
+  /** Forwards a WebSocket upgrade; after a 101 the two sockets are spliced by http-proxy. */
+  ws(req: http.IncomingMessage, socket: net.Socket, head: Buffer, ctx: ExchangeContext): void {
+    const state: WsState = { ctx, upgraded: false, responded: false };
+    this.wsStates.set(req, state);
+    // Before and after the upgrade, a client socket error must never be unhandled (#1468).
+    socket.on('error', (err) => ctx.log.debug({ err: err.message }, 'websocket client socket error'));
+    this.proxy.ws(req, socket, head, {
+      target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
+      // A dedicated connection: an upgraded socket leaves any pool anyway.
+      agent: false, ignorePath: true, prependPath: false,
+    }, (err) => {
+      const failure = httpFailureFor(err);
+      if (!state.responded && !state.upgraded && socket.writable) {
+        socket.end(`HTTP/1.1 ${failure.status} ${failure.status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\n` +
+          `x-skein-error: ${failure.code}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      } else {
+        socket.destroy();
+      }
+      ctx.onFailure(failure, err);
+    });
+  }
+
+  close(): void {
+    this.proxy.close();
+  }
+
+  private onProxyReq(proxyReq: http.ClientRequest, req: http.IncomingMessage, res: http.ServerResponse, ctx: ExchangeContext): void {
+    restorePath(proxyReq, req);
+    // Expect: 100-continue was forwarded as is; relay the upstream's 100 so the client sends its body.
+    // If the upstream answers with a final status instead (417…), the client never sends the body (N6).
+    proxyReq.on('continue', () => { if (!res.headersSent) res.writeContinue(); });
+    if (this.responseTimeoutMs > 0) {
+      proxyReq.setTimeout(this.responseTimeoutMs, () => {
+        proxyReq.destroy(new UpstreamResponseTimeoutError(`${ctx.target.host}:${ctx.target.port}`, this.responseTimeoutMs));
+      });
+    }
+    // Request trailers: this 'end' listener runs before the one pipe() adds later, i.e. before proxyReq.end().
+    req.once('end', () => {
+      if (req.rawTrailers.length > 0) proxyReq.addTrailers(pairs(req.rawTrailers));
+    });
+    // A response that ends before the request body did (417, early 4xx): the upstream connection cannot be reused.
+    res.once('finish', () => { if (!req.complete) proxyReq.destroy(); });
+  }
+
+  private onProxyRes(proxyRes: http.IncomingMessage, req: http.IncomingMessage, _res: http.ServerResponse): void {
+    const ctx = this.exchanges.get(req);
+    if (!ctx) return;
+    stripResponseHopByHop(proxyRes.headers);
+    if (req.httpVersion === '1.1') proxyRes.headers.connection = ctx.closeAfter() ? 'close' : 'keep-alive';
+    proxyRes.on('data', (chunk: Buffer) => { ctx.bytesOut += chunk.length; });
+    // Registered before http-proxy pipes proxyRes into res, so the trailers are added before res.end().
+    proxyRes.once('end', () => {
+      if (proxyRes.rawTrailers.length > 0) _res.addTrailers(pairs(proxyRes.rawTrailers));
+    });
+  }
+
+  private onProxyReqWs(proxyReq: http.ClientRequest, req: http.IncomingMessage): void {
+    const state = this.wsStates.get(req);
+    if (!state) return;
+    restorePath(proxyReq, req);
+    proxyReq.once('upgrade', () => { state.upgraded = true; });
+    proxyReq.once('response', () => { state.responded = true; });
+  }
+
+  private fail(err: unknown, res: http.ServerResponse, ctx: ExchangeContext): void {
+    const failure = httpFailureFor(err);
+    ctx.onFailure(failure, err);
+    if (!res.headersSent && !res.writableEnded && !res.destroyed) {
+      const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${failure.code}\n`;
+      res.writeHead(failure.status, {
+        'x-skein-error': failure.code, 'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(body), connection: 'close',
+      });
+      res.end(body);
+      return;
+    }
+    // Mid-response: the client must see the failure, not a clean end (N2). An upstream reset becomes a reset.
+    if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
+    else res.destroy();
+  }
+}
+
+/**
+ * Wraps a pooled Agent so we see each outgoing ClientRequest as it is created (http-proxy emits
+ * 'proxyReq' only when no Expect header is present). Every other property, read or written, is the
+ * real agent's, so the pool's bookkeeping is untouched.
+ */
+function hookAgent(agent: http.Agent, onRequest: (req: http.ClientRequest) => void): http.Agent {
+  return new Proxy(agent, {
+    get(target, property) {
+      if (property === 'addRequest') {
+        return (req: http.ClientRequest, options: unknown) => {
+          onRequest(req);
+          return (target as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest(req, options);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * http-proxy rewrote the path through common.urlJoin (which collapses `//`, also inside the query).
+ * The request line is written when the headers are flushed — at the first write, or already in the
+ * ClientRequest constructor when an Expect header is present — so both places are corrected.
+ */
+function restorePath(proxyReq: http.ClientRequest, req: http.IncomingMessage): void {
+  const url = req.url ?? '/';
+  if (proxyReq.path === url) return;
+  proxyReq.path = url;
+  const internal = proxyReq as unknown as { _header?: string | null };
+  if (typeof internal._header === 'string') {
+    const lineEnd = internal._header.indexOf('\r\n');
+    internal._header = `${proxyReq.method} ${url} HTTP/1.1${internal._header.slice(lineEnd)}`;
+  }
+}
+
+function pairs(raw: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
+}

@@ -1,0 +1,148 @@
+// The L7 HTTP/1.1 path of one direction: a node:http Server that never listens. Connections detected as
+// HTTP/1 are handed to it with emit('connection') after their peeked bytes were unshifted, and each
+// request is forwarded through HttpForwarder to the connection's target. Node's strict llhttp parser
+// (insecureHTTPParser off) rejects most smuggling shapes before a 'request' exists; framingProblem()
+// covers what it lets through. One log line and one metric per request.
+import http from 'node:http';
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { Direction, Metrics } from '../metrics/index.js';
+import { statusClass } from '../metrics/index.js';
+import { forwardTcp } from '../tcp/forward.js';
+import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
+import { ensureRequestId, framingProblem, stripRequestHopByHop } from './headers.js';
+import type { UpstreamPools } from './pool.js';
+
+export interface HttpConnection { target: Target; log: Logger }
+
+export interface HttpPathOptions {
+  direction: Direction;
+  pools: UpstreamPools;
+  metrics: Metrics;
+  log: Logger;
+  responseTimeoutMs: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  isDraining: () => boolean;
+}
+
+export interface HttpPath {
+  /** Takes over a paused socket whose peeked bytes are back in its buffer. */
+  accept(socket: net.Socket, connection: HttpConnection): void;
+  /** Closes keep-alive connections that have no request in flight (drain). */
+  closeIdle(): void;
+  close(): void;
+}
+
+export function createHttpPath(options: HttpPathOptions): HttpPath {
+  const connections = new WeakMap<net.Socket, HttpConnection>();
+  const forwarder = new HttpForwarder(options.pools, options.responseTimeoutMs, options.log);
+  const server = http.createServer({
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+    // Long-lived streams are the app's business: no total request timeout; slowloris is bounded by headersTimeout.
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    // Longer than common client pools (Node 5 s, Go 90 s idle is cut by us first only after 65 s).
+    keepAliveTimeout: 65_000,
+  });
+  const { direction, metrics } = options;
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const conn = connections.get(req.socket);
+    if (!conn) return void res.destroy();
+    const started = process.hrtime.bigint();
+    const problem = framingProblem(req);
+    let failure: string | undefined;
+    res.once('close', () => {
+      const status = res.headersSent ? res.statusCode : 0;
+      metrics.httpRequests.inc({ direction, status_class: statusClass(status) });
+      conn.log.info({
+        method: req.method, authority: req.headers.host, path: (req.url ?? '').split('?')[0], status,
+        bytes: ctx.bytesOut, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        requestId: req.headers['x-request-id'], ...(failure ? { error: failure } : {}),
+      }, 'request');
+    });
+    const ctx: ExchangeContext = {
+      target: conn.target, log: conn.log, bytesOut: 0,
+      closeAfter: () => wantsClose || options.isDraining(),
+      onFailure: (f) => { failure = f.code; metrics.errors.inc({ direction, code: f.code }); },
+    };
+    if (problem) {
+      failure = problem;
+      metrics.refused.inc({ direction, reason: 'bad_request' });
+      res.writeHead(400, { 'x-skein-error': 'bad_request', connection: 'close', 'content-type': 'text/plain' });
+      res.end(`bad request: ${problem}\n`);
+      return;
+    }
+    const { wantsClose } = stripRequestHopByHop(req);
+    ensureRequestId(req);
+    forwarder.web(req, res, ctx);
+  };
+
+  server.on('request', handle);
+  // With a listener Node stops answering 100 itself; the expectation travels upstream (see forwarder).
+  server.on('checkContinue', handle);
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const conn = connections.get(socket);
+    if (!conn) return void socket.destroy();
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET' && !framingProblem(req)) {
+      ensureRequestId(req);
+      conn.log.info({ method: req.method, authority: req.headers.host, path: (req.url ?? '').split('?')[0] }, 'websocket');
+      forwarder.ws(req, socket, head, {
+        target: conn.target, log: conn.log, bytesOut: 0, closeAfter: () => true,
+        onFailure: (f) => metrics.errors.inc({ direction, code: f.code }),
+      });
+      return;
+    }
+    tunnel(req, socket, head, conn, 'upgrade');
+  });
+  // CONNECT (the app talks to a forward proxy) and non-WebSocket upgrades (h2c…): the rest of the
+  // connection is opaque to us, so the request head is rebuilt and everything is forwarded as TCP.
+  server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const conn = connections.get(socket);
+    if (!conn) return void socket.destroy();
+    tunnel(req, socket, head, conn, 'connect');
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: net.Socket) => {
+    const conn = connections.get(socket);
+    if (err.code === 'ECONNRESET' || !socket.writable || (socket as net.Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    metrics.refused.inc({ direction, reason: 'bad_request' });
+    conn?.log.info({ err: err.code ?? err.message }, 'malformed HTTP request refused');
+    socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+
+  const tunnel = (req: http.IncomingMessage, socket: net.Socket, head: Buffer, conn: HttpConnection, kind: string): void => {
+    conn.log.info({ method: req.method, kind }, 'forwarding the rest of the connection as TCP');
+    socket.on('error', () => undefined);
+    void forwardTcp(socket, {
+      target: conn.target, head: Buffer.concat([requestHead(req), head]), idleTimeoutMs: options.idleTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs, log: conn.log,
+    });
+  };
+
+  return {
+    accept(socket, connection) {
+      connections.set(socket, connection);
+      server.emit('connection', socket);
+      // The http server consumes the socket's handle directly; resume() delivers the unshifted bytes
+      // first (on the next tick, before any further I/O is read).
+      socket.resume();
+    },
+    closeIdle: () => server.closeIdleConnections(),
+    close: () => {
+      server.closeAllConnections();
+      forwarder.close();
+    },
+  };
+}
+
+/** The request line and headers exactly as received (llhttp already validated them). */
+function requestHead(req: http.IncomingMessage): Buffer {
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}

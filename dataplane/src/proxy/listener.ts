@@ -1,0 +1,50 @@
+// A capture listener (15001 or 15006): the net.Server, its live connections and its HTTP path, shared
+// shape for both directions so lifecycle code can drain either one.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { RunConfig } from '../config/index.js';
+import type { Direction, Metrics } from '../metrics/index.js';
+import type { OrigDstResolver } from '../transport/resolver.js';
+import { createHttpPath, type HttpPath } from '../http/server.js';
+import type { UpstreamPools } from '../http/pool.js';
+
+export interface PipelineDeps {
+  config: RunConfig;
+  resolver: OrigDstResolver;
+  ownPorts: () => ReadonlySet<number>;
+  log: Logger;
+  metrics: Metrics;
+  pools: UpstreamPools;
+  isDraining: () => boolean;
+}
+
+export interface CaptureListener {
+  direction: Direction;
+  server: net.Server;
+  connections: Set<net.Socket>;
+  http: HttpPath;
+}
+
+/** Creates the listener; `handle` is the direction's pipeline, called once per accepted socket. */
+export function createCaptureListener(
+  direction: Direction, deps: PipelineDeps,
+  handle: (socket: net.Socket, listener: CaptureListener) => Promise<void>,
+): CaptureListener {
+  // allowHalfOpen: a client's FIN must not close our side before the upstream's answer went back (N1).
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+  const listener: CaptureListener = {
+    direction, server, connections: new Set(),
+    http: createHttpPath({
+      direction, pools: deps.pools, metrics: deps.metrics, log: deps.log, responseTimeoutMs: deps.config.responseTimeoutMs,
+      idleTimeoutMs: deps.config.idleTimeoutMs, connectTimeoutMs: deps.config.connectTimeoutMs, isDraining: deps.isDraining,
+    }),
+  };
+  server.on('connection', (socket) => {
+    handle(socket, listener).catch((err: unknown) => {
+      deps.log.error({ err: (err as Error).message }, 'pipeline failed');
+      socket.destroy();
+    });
+  });
+  server.on('error', (err) => deps.log.error({ err: err.message }, 'listener error'));
+  return listener;
+}

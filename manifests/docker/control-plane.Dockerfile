@@ -21,10 +21,12 @@ COPY tsconfig.base.json tsconfig.json ./
 COPY api/ api/
 COPY webhook/ webhook/
 # Compile, drop dev dependencies, and collect only what runs into /out:
-# compiled code without tests (source maps kept for stack traces).
+# compiled code without tests (source maps kept for stack traces), and without
+# dist/manifests (manifest checks for the test suite; they import dev dependencies).
 RUN npx tsc -b api webhook \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
  && find api/dist webhook/dist \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' -o -name '*.tsbuildinfo' \) -delete \
+ && rm -rf webhook/dist/manifests \
  && mkdir -p /out/api /out/webhook \
  && cp -r package.json node_modules /out/ \
  && cp -r api/package.json api/dist /out/api/ \

@@ -1,11 +1,16 @@
 // originalDestination() against real iptables REDIRECT rules in a network namespace made for the test.
 import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer, connect } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { TestNetns } from '../init/testing/netns.js';
 import { probeConnect, startProbe, stopProbe } from '../init/testing/probe.js';
 import { OrigDstLookupError, loadOrigDstAddon, originalDestination } from './orig-dst.js';
+import type * as OrigDst from './orig-dst.js';
 
 describe('originalDestination (SO_ORIGINAL_DST addon)', () => {
   let ns: TestNetns;
@@ -46,6 +51,25 @@ describe('originalDestination (SO_ORIGINAL_DST addon)', () => {
   it('returns the socket’s own address for a connection that was not redirected', async () => {
     const answer = await probeConnect(ns, { host: '10.201.0.1', port: 17001 });
     assert.deepEqual(answer.orig, { address: '10.201.0.1', port: 17001, family: 4 });
+  });
+
+  it('names the fix (npm run build:native) when the addon is not built', async () => {
+    // This very module, copied where no build/Release/orig_dst.node is next to it.
+    const dir = await mkdtemp(join(tmpdir(), 'sk-ut-init-origdst-'));
+    try {
+      await mkdir(join(dir, 'dist', 'transport'), { recursive: true });
+      const copy = join(dir, 'dist', 'transport', 'orig-dst.js');
+      await copyFile(fileURLToPath(new URL('./orig-dst.js', import.meta.url)), copy);
+      const mod = (await import(pathToFileURL(copy).href)) as typeof OrigDst;
+      assert.throws(() => mod.loadOrigDstAddon(), (err: unknown) => {
+        assert.ok(err instanceof Error);
+        assert.equal((err as { code?: string }).code, 'ORIG_DST_UNAVAILABLE');
+        assert.match(err.message, /npm run build:native/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('throws OrigDstLookupError (EBADF) for a socket that has no descriptor any more', async () => {

@@ -60,6 +60,8 @@ function parsePortList(ann: Annotations, key: string): number[] | undefined {
 function normaliseCidr(item: string): string | undefined {
   const slash = item.indexOf('/');
   const addr = slash === -1 ? item : item.slice(0, slash);
+  // node:net accepts IPv6 zone indexes (fe80::1%eth0); a zone has no meaning in a CIDR and skein-dp refuses it.
+  if (addr.includes('%')) return undefined;
   const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : 0;
   if (max === 0) return undefined;
   if (slash === -1) return `${addr}/${max}`;

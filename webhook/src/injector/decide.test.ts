@@ -161,7 +161,12 @@ describe('decide', () => {
     assert.match(msg(decide(pod({ 'skein.io/opaque-ports': '0' }), 'shop', cfg)), /^invalid-annotation: pod annotation skein\.io\/opaque-ports/);
     assert.match(msg(decide(pod({ 'skein.io/proxy-cpu-request': '1', 'skein.io/proxy-cpu-limit': '500m' }), 'shop', cfg)),
       /^invalid-annotation: .*cpu request 1 is more than its limit 500m.*skein\.io\/proxy-cpu-limit/);
-    assert.match(msg(decide(pod({ 'traffic.skein.io/exclude-outbound-cidrs': 'example.com' }), 'shop', cfg)), /exclude-outbound-cidrs/);
+    for (const cidrs of ['example.com', 'fe80::1%eth0', '10.0.0.0/', '::/129']) {
+      assert.match(msg(decide(pod({ 'traffic.skein.io/exclude-outbound-cidrs': cidrs }), 'shop', cfg)), /exclude-outbound-cidrs/);
+    }
+    const named = pod();
+    named.spec!.containers[0]!.ports = [{ name: 'skein-health', containerPort: 9999 }];
+    assert.match(msg(decide(named, 'shop', cfg)), /^reserved-name: container "app" names a port "skein-health"/);
     assert.match(msg(decide({ spec: {} } as V1Pod, 'shop', cfg)), /^invalid-pod: pod field spec\.containers/);
   });
 

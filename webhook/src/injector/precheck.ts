@@ -2,7 +2,7 @@
 // and the pods it cannot inject safely (reject with a message saying what to change).
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import {
-  ANNOTATION_INJECTED, ANNOTATION_MIRROR, INIT_CONTAINER_NAME, LABEL_INJECT, MESH_PORTS, PROXY_CONTAINER_NAME,
+  ANNOTATION_INJECTED, ANNOTATION_MIRROR, HEALTH_PORT_NAME, INIT_CONTAINER_NAME, LABEL_INJECT, MESH_PORTS, PROXY_CONTAINER_NAME,
   PROXY_UID, RESERVED_VOLUMES, SYSTEM_NAMESPACES,
 } from './constants.js';
 import { InjectRejection, OPT_OUT_HINT } from './errors.js';
@@ -79,6 +79,12 @@ function checkUid({ container, field }: PlacedContainer, podUid: number | undefi
 }
 
 function checkReservedNames(pod: V1Pod): void {
+  for (const { container } of allContainers(pod)) {
+    if ((container.ports ?? []).some((p) => p.name === HEALTH_PORT_NAME)) {
+      throw new InjectRejection('reserved-name',
+        `container "${container.name}" names a port "${HEALTH_PORT_NAME}", the name of the sidecar's health port (port names are unique in a pod); rename the port ${OPT_OUT_HINT}`);
+    }
+  }
   for (const volume of pod.spec?.volumes ?? []) {
     if (RESERVED_VOLUMES.includes(volume.name)) {
       throw new InjectRejection('reserved-name',

@@ -46,9 +46,11 @@ const TOOLS: Record<IpFamily, { save: string; restore: string }> = {
   6: { save: 'ip6tables-save', restore: 'ip6tables-restore' },
 };
 
-// nft-based tools say "Permission denied (you must be root)"; both variants exit 4 on resource problems.
+// nft-based tools say "Permission denied (you must be root)"; both variants exit 4 on resource problems,
+// which includes legacy iptables waiting in vain for the xtables lock (that one is not about permission).
 function isPermissionProblem(result: CommandResult): boolean {
-  return /Permission denied|must be root|Operation not permitted/i.test(result.stderr) || result.code === 4;
+  if (/Permission denied|must be root|Operation not permitted/i.test(result.stderr)) return true;
+  return result.code === 4 && !/xtables lock/i.test(result.stderr);
 }
 
 function check(command: string, result: CommandResult, family: IpFamily): CommandResult {

@@ -5,7 +5,15 @@ import { BadRequestError } from './errors.js';
 
 /** A Pod is about 12 levels deep (managedFields a few more); 100 leaves room and bounds every recursion after. */
 export const MAX_DEPTH = 100;
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * `__proto__` is refused anywhere. `constructor` and `prototype` are refused when they hold an object or a
+ * list: that is what every pollution gadget needs (`constructor.prototype.x`), while as plain string-valued
+ * keys they are valid label and annotation names (`prototype: v2`) that must not fail pod creation.
+ */
+function isForbidden(key: string, value: unknown): boolean {
+  if (key === '__proto__') return true;
+  return (key === 'constructor' || key === 'prototype') && typeof value === 'object' && value !== null;
+}
 
 /** Iterative (no recursion, so a hostile depth cannot overflow the stack): depth limit and forbidden keys. */
 function checkTree(root: unknown): void {
@@ -17,10 +25,11 @@ function checkTree(root: unknown): void {
       throw new BadRequestError('TooDeep', `request body is nested deeper than ${MAX_DEPTH} levels; no AdmissionReview of a Pod is`);
     }
     for (const key of Object.keys(value)) {
-      if (FORBIDDEN_KEYS.has(key)) {
-        throw new BadRequestError('ForbiddenKey', `request body contains the key ${JSON.stringify(key)}, which no Kubernetes object has; refused to rule out prototype pollution`);
+      const child = (value as Record<string, unknown>)[key];
+      if (isForbidden(key, child)) {
+        throw new BadRequestError('ForbiddenKey', `request body contains the key ${JSON.stringify(key)} with an object value, which no Kubernetes object has; refused to rule out prototype pollution`);
       }
-      stack.push([(value as Record<string, unknown>)[key], depth + 1]);
+      stack.push([child, depth + 1]);
     }
   }
 }

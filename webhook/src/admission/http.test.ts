@@ -96,13 +96,28 @@ describe('POST /inject with bad input', () => {
     await expectError(send(srv, body.replace('"spec":', `"deep":${nested},"spec":`)), 400, 'TooDeep');
   });
 
-  test('__proto__, constructor and prototype keys → 400, Object.prototype untouched', async () => {
-    for (const key of ['__proto__', 'constructor', 'prototype']) {
+  test('__proto__, constructor and prototype keys with object values → 400, Object.prototype untouched', async () => {
+    const gadgets = [
+      '"labels":{"__proto__":{"polluted":"yes"}}',
+      '"labels":{"__proto__":"yes"}',
+      '"annotations":{"constructor":{"prototype":{"polluted":"yes"}}}',
+      '"x":{"prototype":{"polluted":"yes"}}',
+      '"x":[{"constructor":[1]}]',
+    ];
+    for (const gadget of gadgets) {
       const { body } = admissionReview({ object: pod('polluter') });
-      const hostile = body.replace('"metadata":{', `"metadata":{"labels":{"${key}":{"polluted":"yes"}},`);
-      await expectError(send(srv, hostile), 400, 'ForbiddenKey');
+      await expectError(send(srv, body.replace('"metadata":{', `"metadata":{${gadget},`)), 400, 'ForbiddenKey');
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('constructor and prototype as string-valued label keys are legitimate', async () => {
+    const { body } = admissionReview({ object: { ...pod('proto'), metadata: { name: 'proto', labels: { prototype: 'v2', constructor: 'team-a' } } } });
+    const r = await send(srv, body);
+    assert.equal(r.status, 200, r.body);
+    const { response } = JSON.parse(r.body) as { response: { allowed: boolean; patch?: string } };
+    assert.equal(response.allowed, true);
+    assert.equal(typeof response.patch, 'string');
   });
 
   test('wrong method → 405 with Allow; unknown path → 404', async () => {

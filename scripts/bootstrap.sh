@@ -38,5 +38,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "bootstrap: building"
-npm run --silent build:native 2>/dev/null || true
+npm run --silent build:native   # the SO_ORIGINAL_DST addon (npm ci does not run it: npm 11 gates install scripts)
 npx tsc -b

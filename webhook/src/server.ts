@@ -2,7 +2,7 @@
 // gRPC server (identity + discovery, not implemented yet; standard gRPC health works). Both take their
 // certificate from a `ServingMaterial` and swap it in place on rotation, without dropping connections.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { RequestListener, Server as HttpServer } from 'node:http';
+import type { RequestListener, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { DiscoveryService, HealthService, IdentityService } from '@skein/api';
@@ -29,7 +29,18 @@ export interface WebhookListener {
 }
 
 export async function startWebhookServer(app: RequestListener, m: ServingMaterial, host: string, port: number): Promise<WebhookListener> {
-  const server = createHttpsServer({ ...tlsOptions(m), maxHeaderSize: 16 * 1024 }, app);
+  // Node's close() only closes connections that are idle at that moment; a keep-alive connection whose
+  // request is in flight would stay open after its response until keepAliveTimeout. So during a drain
+  // every response says `Connection: close`, and Node ends the socket once it is sent.
+  let draining = false;
+  const inflight = new Set<ServerResponse>();
+  const handler: RequestListener = (req, res) => {
+    inflight.add(res);
+    res.on('close', () => inflight.delete(res));
+    if (draining) res.setHeader('Connection', 'close');
+    app(req, res);
+  };
+  const server = createHttpsServer({ ...tlsOptions(m), maxHeaderSize: 16 * 1024 }, handler);
   server.requestTimeout = WEBHOOK_REQUEST_TIMEOUT_MS;
   server.headersTimeout = WEBHOOK_HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = WEBHOOK_KEEPALIVE_MS;
@@ -38,7 +49,14 @@ export async function startWebhookServer(app: RequestListener, m: ServingMateria
     server,
     port: actual,
     rotate: (next) => server.setSecureContext(tlsOptions(next)),
-    close: (graceMs) => closeHttpServer(server, graceMs),
+    close: (graceMs) => {
+      draining = true;
+      for (const res of inflight) {
+        if (!res.headersSent) res.setHeader('Connection', 'close');
+        else res.on('finish', () => res.socket?.end());
+      }
+      return closeHttpServer(server, graceMs);
+    },
   };
 }
 

@@ -26,7 +26,12 @@ export class ServingCertProvider implements experimental.CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
-    listener(this.identityUpdate());
+    // Deliver asynchronously: grpc-js registers its server watcher only after this call returns, so a
+    // synchronous first update would be lost and the server would drop every connection ("unloaded
+    // credentials") until the first rotation.
+    queueMicrotask(() => {
+      if (this.identityListeners.has(listener)) listener(this.identityUpdate());
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
@@ -35,7 +40,7 @@ export class ServingCertProvider implements experimental.CertificateProvider {
 
   // Clients are not asked for certificates on this port (they authenticate with a token), so no CA.
   addCaCertificateListener(listener: CaListener): void {
-    listener(null);
+    queueMicrotask(() => listener(null));
   }
 
   removeCaCertificateListener(_listener: CaListener): void {}

@@ -1,0 +1,89 @@
+// apply / delete / get / wait: talk to the daemon's socket API.
+import type { LocalConfig } from '../config.js';
+import { call } from '../client/api-client.js';
+import type { ApplyResponse } from '../daemon/api-server.js';
+import { LocalError, NotFoundError } from '../errors.js';
+import { loadManifests } from '../manifests/load.js';
+import type { Deployment, KubeObject, Pod } from '../model/types.js';
+import { statePaths } from '../paths.js';
+import { kindFromArg } from '../store/kinds.js';
+import { formatTable, podStatusText } from './format.js';
+
+export async function applyOrDelete(cfg: LocalConfig, verb: 'apply' | 'delete', file: string | undefined, namespace: string | undefined): Promise<number> {
+  if (!file) throw new LocalError('E_USAGE', `${verb} needs -f PATH (a YAML file or a directory of them)`);
+  const objects = await loadManifests(file);
+  // -n applies to objects that do not name a namespace, as with kubectl.
+  for (const o of objects) if (namespace && !o.metadata.namespace && kindFromArg(o.kind).namespaced) o.metadata.namespace = namespace;
+  const res = await call<ApplyResponse>(statePaths(cfg).apiSocket, 'POST', `/${verb}`, { objects });
+  for (const r of res.results) console.log(`${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+  for (const e of res.errors) console.error(`Error from ${e.object ?? 'server'}: ${e.message}`);
+  return res.errors.length ? 1 : 0;
+}
+
+export async function list(cfg: LocalConfig, kindArg: string, name: string | undefined, namespace: string | undefined, selector?: string, all = false): Promise<KubeObject[]> {
+  const kind = kindFromArg(kindArg);
+  const q = new URLSearchParams({ kind: kind.kind, namespace: namespace ?? 'default' });
+  if (name) q.set('name', name);
+  if (selector) q.set('selector', selector);
+  if (all) q.set('all', '1');
+  const { items } = await call<{ items: KubeObject[] }>(statePaths(cfg).apiSocket, 'GET', `/objects?${q.toString()}`);
+  return items;
+}
+
+export async function get(cfg: LocalConfig, kindArg: string | undefined, name: string | undefined, o: { namespace?: string; output?: string; selector?: string; all?: boolean }): Promise<number> {
+  if (!kindArg) throw new LocalError('E_USAGE', 'get needs a KIND (pods, services, deployments, namespaces, …)');
+  const kind = kindFromArg(kindArg);
+  const items = await list(cfg, kindArg, name, o.namespace, o.selector, o.all);
+  if (name && items.length === 0) {
+    throw new NotFoundError(`${kind.aliases[1]} "${name}" not found${kind.namespaced ? ` in namespace "${o.namespace ?? 'default'}"` : ''}`);
+  }
+  if (o.output === 'json') {
+    console.log(JSON.stringify(name ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2));
+    return 0;
+  }
+  if (o.output && o.output !== 'wide') throw new LocalError('E_USAGE', `-o ${o.output}: use json or wide`);
+  if (items.length === 0) {
+    console.log(kind.namespaced && !o.all ? `No resources found in ${o.namespace ?? 'default'} namespace.` : 'No resources found.');
+    return 0;
+  }
+  console.log(formatTable(kind.kind, items, o.output === 'wide', !!o.all && kind.namespaced));
+  return 0;
+}
+
+function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
+  if (!m) throw new LocalError('E_USAGE', `--timeout ${s}: use a duration like 60s or 2m`);
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+}
+
+const isReady = (p: Pod): boolean => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+export async function wait(cfg: LocalConfig, kindArg: string | undefined, name: string | undefined,
+  o: { namespace?: string; selector?: string; for?: string; timeout?: string }): Promise<number> {
+  const kind = kindFromArg(kindArg ?? 'pod');
+  const cond = o.for ?? 'ready';
+  if (!['ready', 'completed'].includes(cond)) throw new LocalError('E_USAGE', `--for ${cond}: use ready or completed`);
+  if (!name && !o.selector) throw new LocalError('E_USAGE', 'wait needs a NAME or -l key=value');
+  if (kind.kind !== 'Pod' && kind.kind !== 'Deployment') throw new LocalError('E_USAGE', `wait supports pods and deployments, not ${kind.kind}`);
+  const deadline = Date.now() + parseDuration(o.timeout ?? '60s');
+  let last: KubeObject[] = [];
+  while (Date.now() < deadline) {
+    last = await list(cfg, kind.kind, name, o.namespace, o.selector);
+    if (kind.kind === 'Deployment') {
+      const d = last[0] as (Deployment & { status?: { readyReplicas?: number } }) | undefined;
+      if (d && (d.status?.readyReplicas ?? 0) >= (d.spec.replicas ?? 1)) { console.log(`deployment/${d.metadata.name} condition met`); return 0; }
+    } else {
+      const pods = last as Pod[];
+      const failed = pods.find((p) => cond === 'completed' && p.status?.phase === 'Failed');
+      if (failed) { console.error(`pod/${failed.metadata.name} failed (${podStatusText(failed)}): it will not complete`); return 1; }
+      if (pods.length > 0 && pods.every((p) => (cond === 'ready' ? isReady(p) : p.status?.phase === 'Succeeded'))) {
+        for (const p of pods) console.log(`pod/${p.metadata.name} condition met`);
+        return 0;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const what = last.map((p) => `${p.metadata.name}: ${p.kind === 'Pod' ? podStatusText(p as Pod) : 'not ready'}`).join(', ') || 'no matching object';
+  console.error(`timed out waiting for ${cond} on ${kind.kind.toLowerCase()} ${name ?? o.selector} (${what})`);
+  return 1;
+}

@@ -1,0 +1,92 @@
+// The node daemon (`skein-local daemon`, started detached by `up`): sets up the bridge and rules,
+// starts skein-cp, serves the socket API, runs pods. `down` tears everything down from the journal.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { LocalConfig } from '../config.js';
+import { gateway } from '../network/cidr.js';
+import { bridgeExists, setupHostNetwork } from '../network/host-net.js';
+import { rootLogger } from '../log.js';
+import type { Service } from '../model/types.js';
+import { statePaths } from '../paths.js';
+import { Journal, processStartTime } from '../state/journal.js';
+import { Store } from '../store/store.js';
+import { ensureSigningKey } from '../volumes/token.js';
+import { startApiServer, type ApiState } from './api-server.js';
+import { startControlPlane, type RunningControlPlane } from './control-plane.js';
+import { LocalNode } from './node.js';
+import { LocalError } from '../errors.js';
+
+/** Resolves with the process exit code once the daemon has shut down. */
+export async function runDaemon(cfg: LocalConfig): Promise<number> {
+  const paths = statePaths(cfg);
+  await mkdir(paths.root, { recursive: true });
+  const log = rootLogger(paths.daemonLog).child({ component: 'daemon' });
+  const journal = new Journal(paths.journal);
+  journal.record({ t: 'process', pid: process.pid, startTime: processStartTime(process.pid) ?? '', what: 'daemon' });
+  await writeFile(paths.daemonPid, String(process.pid));
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => { finish = r; });
+  let node: LocalNode | undefined;
+  let cp: RunningControlPlane | undefined;
+  let server: Server | undefined;
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down: stopping pods and skein-cp');
+    await node?.shutdown().catch((err: Error) => log.error({ err: err.message }, 'stopping pods failed'));
+    await cp?.stop().catch(() => undefined);
+    server?.close();
+    log.info('daemon stopped');
+    finish(code);
+  };
+  const state: ApiState = { ready: false, onShutdown: () => void shutdown(0) };
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+  try {
+    server = await startApiServer(paths.apiSocket, state, log.child({ component: 'api' }));
+    if (await bridgeExists(cfg.bridge)) {
+      throw new LocalError('E_BRIDGE_EXISTS', `bridge ${cfg.bridge} already exists: another skein-local instance uses it, or a previous run left it (run \`skein-local down\` with the same --bridge, or pick another --bridge)`);
+    }
+    log.info({ bridge: cfg.bridge, podCidr: cfg.podCidr.text, serviceCidr: cfg.serviceCidr.text, gateway: gateway(cfg.podCidr) }, 'setting up the node network');
+    await setupHostNetwork(cfg, journal);
+    const key = await ensureSigningKey(paths.saKey, paths.saPub);
+    log.info('starting skein-cp --mode local');
+    cp = await startControlPlane(cfg, paths, journal);
+    log.info({ ...cp.info }, 'skein-cp ready');
+    void cp.proc.exited.then((e) => {
+      if (stopping) return;
+      state.error = `skein-cp exited (code ${e.code ?? e.signal}): see ${paths.cpLog}; run \`skein-local down\` and \`up\` again`;
+      log.error({ code: e.code, signal: e.signal }, 'skein-cp exited unexpectedly');
+    });
+    await rm(paths.storeDir, { recursive: true, force: true });
+    const store = new Store(paths.storeDir);
+    node = new LocalNode(cfg, paths, store, journal, log, key);
+    node.bootstrap(cp.caPem);
+    await exposeControlPlane(node, cp);
+    state.node = node;
+    state.ready = true;
+    log.info({ socket: paths.apiSocket }, 'node ready');
+  } catch (err) {
+    state.error = (err as Error).message;
+    log.error({ err: state.error }, 'start-up failed');
+    await shutdown(1);
+  }
+  return finished;
+}
+
+/** skein-cp listens on loopback; pods reach it as skein-cp.skein-system.svc through a DNAT to 127.0.0.1. */
+async function exposeControlPlane(node: LocalNode, cp: RunningControlPlane): Promise<void> {
+  const svc: Service = {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'skein-cp', namespace: 'skein-system', labels: { app: 'skein-cp', 'app.kubernetes.io/managed-by': 'skein-local' } },
+    spec: { ports: [{ name: 'grpc', port: 15012, targetPort: cp.info.grpcPort }, { name: 'http-monitoring', port: 15014, targetPort: cp.info.healthPort }] },
+  };
+  await node.applyOne(svc);
+  const vip = node.store.get<Service>('Service', 'skein-system', 'skein-cp')!.spec.clusterIP!;
+  node.services.setExtraRules('skein-cp', [
+    { id: 'skein-system/skein-cp:15012', vip, port: 15012, protocol: 'tcp', endpoints: [{ ip: '127.0.0.1', port: cp.info.grpcPort }] },
+    { id: 'skein-system/skein-cp:15014', vip, port: 15014, protocol: 'tcp', endpoints: [{ ip: '127.0.0.1', port: cp.info.healthPort }] },
+  ]);
+  await node.services.settle();
+}

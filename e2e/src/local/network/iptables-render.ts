@@ -1,0 +1,74 @@
+// iptables rules of one instance (pure): Service DNAT (kube-proxy's job), hairpin MASQUERADE and the
+// forwarding fence that keeps pod traffic on the host. Rendered as iptables-restore input for --noflush,
+// so each chain is replaced atomically and nothing outside our own chains is touched.
+import type { Cidr } from './cidr.js';
+
+export interface ServiceRule {
+  /** For comments: ns/name:port. */
+  id: string;
+  vip: string;
+  port: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  /** host:port pairs; DNAT picks one at random with equal weight. */
+  endpoints: { ip: string; port: number }[];
+}
+
+export interface RuleInput {
+  bridge: string;
+  podCidr: Cidr;
+  serviceCidr: Cidr;
+  chainPrefix: string;
+  services: readonly ServiceRule[];
+}
+
+export interface ChainNames { svc: string; post: string; fwd: string; out: string }
+
+export function chainNames(chainPrefix: string): ChainNames {
+  return { svc: `${chainPrefix}SVC`, post: `${chainPrefix}POST`, fwd: `${chainPrefix}FWD`, out: `${chainPrefix}OUT` };
+}
+
+/** Jumps from the built-in chains into ours: [table, builtin chain, rule args]. Inserted first, removed by `down`. */
+export function renderJumps(input: Pick<RuleInput, 'serviceCidr' | 'chainPrefix'>): [string, string, string[]][] {
+  const c = chainNames(input.chainPrefix);
+  const svc = input.serviceCidr.text;
+  return [
+    ['nat', 'PREROUTING', ['-d', svc, '-j', c.svc]],
+    ['nat', 'OUTPUT', ['-d', svc, '-j', c.svc]],
+    ['nat', 'POSTROUTING', ['-j', c.post]],
+    ['filter', 'FORWARD', ['-j', c.fwd]],
+    ['filter', 'OUTPUT', ['-d', svc, '-j', c.out]],
+  ];
+}
+
+/** iptables-restore --noflush input that (re)defines our chains' contents. */
+export function renderRules(input: RuleInput): string {
+  const c = chainNames(input.chainPrefix);
+  const br = input.bridge;
+  const pods = input.podCidr.text;
+  const svcs = input.serviceCidr.text;
+  const nat = ['*nat', `:${c.svc} - [0:0]`, `:${c.post} - [0:0]`];
+  for (const s of input.services) {
+    const n = s.endpoints.length;
+    s.endpoints.forEach((e, i) => {
+      const rule = [`-A ${c.svc}`, `-d ${s.vip}/32 -p ${s.protocol} -m ${s.protocol} --dport ${s.port}`, `-m comment --comment "${s.id}"`];
+      // Rule i of n takes 1/(n-i) of what reaches it: every endpoint gets 1/n overall.
+      if (i < n - 1) rule.push(`-m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)}`);
+      rule.push(`-j DNAT --to-destination ${e.ip}:${e.port}`);
+      nat.push(rule.join(' '));
+    });
+  }
+  // Hairpin: a pod reaching a Service whose endpoint is on the same bridge. Without SNAT the endpoint
+  // answers the client directly over the bridge, bypassing conntrack's reverse DNAT, and the client drops it.
+  nat.push(`-A ${c.post} -s ${pods} -o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`);
+  nat.push('COMMIT');
+  const filter = ['*filter', `:${c.fwd} - [0:0]`, `:${c.out} - [0:0]`];
+  // A VIP that no DNAT rule rewrote has no endpoint: refuse at once, as kube-proxy does.
+  filter.push(`-A ${c.fwd} -d ${svcs} -j REJECT --reject-with icmp-port-unreachable`);
+  filter.push(`-A ${c.fwd} -i ${br} -o ${br} -j ACCEPT`);
+  // The fence: nothing from the bridge goes anywhere else, nothing from elsewhere reaches the bridge.
+  filter.push(`-A ${c.fwd} -i ${br} -j DROP`);
+  filter.push(`-A ${c.fwd} -o ${br} -j DROP`);
+  filter.push(`-A ${c.out} -d ${svcs} -j REJECT --reject-with icmp-port-unreachable`);
+  filter.push('COMMIT');
+  return `${nat.join('\n')}\n${filter.join('\n')}\n`;
+}

@@ -1,0 +1,77 @@
+// kube-proxy's job plus cluster DNS: keeps our nat chains and every pod's /etc/hosts in step with
+// Services and ready pods. Changes are coalesced and applied one sync at a time.
+import type { LocalConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Pod, Service } from '../model/types.js';
+import { renderHosts, type ServiceName } from '../network/hosts.js';
+import { applyServiceRules } from '../network/host-net.js';
+import type { ServiceRule } from '../network/iptables-render.js';
+import { writePodHosts } from '../network/pod-net.js';
+import type { Store } from '../store/store.js';
+import { serviceRules } from './endpoints.js';
+
+export interface PodHostsTarget { pod: Pod; ip: string; netns: string }
+
+export class ServiceController {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private lastRules = '';
+  private readonly lastHosts = new Map<string, string>();
+  /** Services whose endpoints are host ports rather than pods (skein-cp on loopback). */
+  private readonly extra = new Map<string, ServiceRule[]>();
+
+  constructor(private readonly cfg: LocalConfig, private readonly store: Store, private readonly log: Logger,
+    private readonly targets: () => PodHostsTarget[]) {}
+
+  setExtraRules(key: string, rules: ServiceRule[]): void {
+    this.extra.set(key, rules);
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.running.then(() => this.sync()).catch((err: Error) => this.log.error({ err: err.message }, 'service sync failed'));
+    }, 30);
+  }
+
+  /** Resolves once every change scheduled so far is applied. */
+  async settle(): Promise<void> {
+    while (this.timer) await new Promise((r) => setTimeout(r, 10));
+    await this.running;
+  }
+
+  hostsFor(pod: Pod, ip: string): string {
+    return renderHosts({ name: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default', hostname: pod.spec.hostname, ip }, this.names());
+  }
+
+  private names(): ServiceName[] {
+    return this.store.list<Service>('Service')
+      .filter((s) => s.spec.clusterIP && s.spec.clusterIP !== 'None')
+      .map((s) => ({ name: s.metadata.name!, namespace: s.metadata.namespace ?? 'default', ip: s.spec.clusterIP! }));
+  }
+
+  private async sync(): Promise<void> {
+    const rules = [...[...this.extra.values()].flat(), ...serviceRules(this.store.list<Service>('Service'), this.store.list<Pod>('Pod'))];
+    const text = JSON.stringify(rules);
+    if (text !== this.lastRules) {
+      await applyServiceRules(this.cfg, rules);
+      this.lastRules = text;
+      this.log.info({ services: rules.length, endpoints: rules.reduce((n, r) => n + r.endpoints.length, 0) }, 'service rules applied');
+    }
+    const live = new Set<string>();
+    for (const t of this.targets()) {
+      live.add(t.netns);
+      const hosts = this.hostsFor(t.pod, t.ip);
+      if (this.lastHosts.get(t.netns) === hosts) continue;
+      try {
+        await writePodHosts(t.netns, hosts);
+        this.lastHosts.set(t.netns, hosts);
+      } catch {
+        // The pod's network is not created yet or already gone; its worker writes hosts at creation.
+      }
+    }
+    for (const k of this.lastHosts.keys()) if (!live.has(k)) this.lastHosts.delete(k);
+  }
+}

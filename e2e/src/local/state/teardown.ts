@@ -1,0 +1,117 @@
+// `down`: removes everything an instance made, from the journal first (exact objects), then by sweeping
+// names with the instance's prefixes (objects a crash left unjournaled). Works with the daemon dead.
+import { readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { LocalConfig } from '../config.js';
+import { names } from '../config.js';
+import { run, runQuiet } from '../exec.js';
+import type { StatePaths } from '../paths.js';
+import { processStartTime, readJournal, type JournalEntry } from './journal.js';
+
+export interface TeardownReport { processes: number; netns: number; links: number; chains: number; routes: number }
+
+export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<TeardownReport> {
+  const journal = readJournal(paths.journal);
+  const report: TeardownReport = { processes: 0, netns: 0, links: 0, chains: 0, routes: 0 };
+  report.processes += await killJournaled(journal);
+  const n = names(cfg);
+  // Processes still inside our network namespaces (a container spawned just before a crash).
+  const nsList = await listNetns();
+  for (const ns of nsList.filter((x) => x.startsWith(n.netnsPrefix))) {
+    const pids = (await run(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); report.processes++; } catch { /* gone */ } }
+  }
+  for (const e of [...journal].reverse()) await undo(e, report);
+  await sweep(cfg, report);
+  for (const f of [paths.apiSocket, paths.journal, paths.daemonPid]) await rm(f, { force: true });
+  for (const d of [paths.storeDir, paths.runtimeDir, paths.podsDir, paths.cpDir]) await rm(d, { recursive: true, force: true });
+  return report;
+}
+
+async function killJournaled(journal: JournalEntry[]): Promise<number> {
+  const live = journal.filter((e): e is Extract<JournalEntry, { t: 'process' }> => e.t === 'process')
+    .filter((e) => e.startTime !== '' && processStartTime(e.pid) === e.startTime);
+  for (const p of live) signal(p.pid, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && live.some((p) => processStartTime(p.pid) === p.startTime)) await new Promise((r) => setTimeout(r, 100));
+  for (const p of live) if (processStartTime(p.pid) === p.startTime) signal(p.pid, 'SIGKILL');
+  return live.length;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  // Group first (containers and skein-cp lead their own group), then the pid itself (the daemon).
+  try { process.kill(-pid, sig); } catch { /* not a group leader */ }
+  try { process.kill(pid, sig); } catch { /* gone */ }
+}
+
+async function undo(e: JournalEntry, r: TeardownReport): Promise<void> {
+  switch (e.t) {
+    case 'jump':
+      while (await runQuiet(['iptables', '-w', '-t', e.table, '-D', e.chain, ...e.args])) { /* remove duplicates too */ }
+      return;
+    case 'chain':
+      await runQuiet(['iptables', '-w', '-t', e.table, '-F', e.name]);
+      if (await runQuiet(['iptables', '-w', '-t', e.table, '-X', e.name])) r.chains++;
+      return;
+    case 'netns':
+      if (await runQuiet(['ip', 'netns', 'del', e.name])) r.netns++;
+      return;
+    case 'link': case 'bridge':
+      if (await runQuiet(['ip', 'link', 'del', e.name])) r.links++;
+      return;
+    case 'route':
+      if (await runQuiet(['ip', 'route', 'del', ...e.args])) r.routes++;
+      return;
+    case 'dir':
+      await rm(e.path, { recursive: true, force: true });
+      return;
+    case 'mountpoint':
+      try {
+        if (statSync(e.path).isDirectory()) rmdirSync(e.path);
+        else if (statSync(e.path).size === 0) unlinkSync(e.path);
+      } catch { /* not empty, or gone */ }
+      return;
+    case 'process':
+      return;
+  }
+}
+
+async function listNetns(): Promise<string[]> {
+  return (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+}
+
+/** Everything named with this instance's prefixes, journaled or not. */
+async function sweep(cfg: LocalConfig, r: TeardownReport): Promise<void> {
+  const n = names(cfg);
+  for (const ns of (await listNetns()).filter((x) => x.startsWith(n.netnsPrefix))) {
+    if (await runQuiet(['ip', 'netns', 'del', ns])) r.netns++;
+  }
+  try {
+    for (const d of readdirSync('/etc/netns').filter((x) => x.startsWith(n.netnsPrefix))) await rm(`/etc/netns/${d}`, { recursive: true, force: true });
+  } catch { /* no /etc/netns */ }
+  const links = (await run(['ip', '-o', 'link', 'show'])).stdout.split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+  for (const l of links.filter((x) => x.startsWith(n.linkPrefix) || x === cfg.bridge)) {
+    if (await runQuiet(['ip', 'link', 'del', l])) r.links++;
+  }
+  for (const cidr of [cfg.podCidr.text, cfg.serviceCidr.text]) {
+    while (await runQuiet(['ip', 'route', 'del', 'blackhole', cidr])) r.routes++;
+  }
+  for (const table of ['nat', 'filter']) {
+    const dump = (await run(['iptables-save', '-t', table])).stdout.split('\n');
+    // Jumps into our chains from chains that are not ours.
+    for (const line of dump) {
+      const m = /^-A (\S+) (.*-j (\S+).*)$/.exec(line);
+      if (m && m[3]!.startsWith(n.chainPrefix) && !m[1]!.startsWith(n.chainPrefix)) {
+        await runQuiet(['sh', '-c', `iptables -w -t ${table} -D ${m[1]} ${m[2]}`]);
+      }
+    }
+    for (const line of dump) {
+      const m = /^:(\S+) /.exec(line);
+      if (m && m[1]!.startsWith(n.chainPrefix)) {
+        await runQuiet(['iptables', '-w', '-t', table, '-F', m[1]!]);
+        if (await runQuiet(['iptables', '-w', '-t', table, '-X', m[1]!])) r.chains++;
+      }
+    }
+  }
+}

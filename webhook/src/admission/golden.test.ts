@@ -14,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { defaultInjectorConfig } from '../injector/index.js';
 import { parseWorkloads, podFromWorkload } from './testing/corpus.js';
 import { INIT_EXCEPTIONS, podViolations } from './testing/pss.js';
+import { podProblems } from './testing/semantics.js';
 import { admissionReview, send, startTestServer, type TestServer } from './testing/server.js';
 
 // From webhook/dist/admission/golden.test.js (and src/admission) two levels up is the webhook package root.
@@ -131,6 +132,10 @@ describe('injector golden files (POST /inject over HTTPS)', () => {
         checkPatchShape(ops);
         const patched = jsonpatch.applyPatch(structuredClone(c.pod), ops, true, false).newDocument;
         new Pod(patched as never).validate();
+        // Some inputs are fragments (StatefulSet claim templates become volumes later; test fixtures omit
+        // volumes): the injection must add no problem of its own.
+        const had = podProblems(c.pod as V1Pod);
+        assert.deepEqual(podProblems(patched as V1Pod).filter((p) => !had.includes(p)), [], 'the API server would refuse the injected pod');
         checkPss(c.pod as V1Pod, patched as V1Pod);
         const again = await admit(c, patched);
         assert.equal(again.response.allowed, true);

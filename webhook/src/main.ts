@@ -65,7 +65,7 @@ async function localSource(config: CpConfig, log: Logger, l: Listeners, metrics:
 async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, metrics: CpMetrics, stopping: () => boolean): Promise<TlsSource> {
   const { startKubernetesMode } = await import('./kube/index.js');
   let seen = false;
-  const mode = await startKubernetesMode(config, log.child({ component: 'kube' }), {
+  const mode = await startKubernetesMode(config, log, {
     onMaterial: (m) => {
       if (seen) metrics.certRotations.inc({ result: 'ok' });
       seen = true;

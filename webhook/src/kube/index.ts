@@ -34,7 +34,9 @@ async function serverVersion(io: KubeIo, logger: Logger): Promise<KubeVersion | 
   }
 }
 
-export async function startKubernetesMode(config: CpConfig, logger: Logger, hooks: KubeModeHooks): Promise<KubeMode> {
+/** `root` is the process root logger; each part takes its own `component` child. */
+export async function startKubernetesMode(config: CpConfig, root: Logger, hooks: KubeModeHooks): Promise<KubeMode> {
+  const logger = root.child({ component: 'kube' });
   const io = await connect(config.kubeconfig);
   const version = config.nativeSidecar === 'auto' ? await serverVersion(io, logger) : undefined;
   const nativeSidecarDefault = resolveNativeSidecar(config.nativeSidecar, version);
@@ -45,7 +47,7 @@ export async function startKubernetesMode(config: CpConfig, logger: Logger, hook
     io,
     namespace: config.namespace,
     identity: config.podName,
-    logger: logger.child({ component: 'leader' }),
+    logger: root.child({ component: 'leader' }),
     onChange: (leading) => {
       hooks.onLeaderChange(leading);
       if (leading) ref.sync?.kick(); // a new leader checks the Secret and caBundle at once
@@ -54,7 +56,7 @@ export async function startKubernetesMode(config: CpConfig, logger: Logger, hook
   const sync = new TlsSync({
     io,
     namespace: config.namespace,
-    logger: logger.child({ component: 'tls-sync' }),
+    logger: root.child({ component: 'tls-sync' }),
     isLeader: () => elector.isLeader(),
     onMaterial: hooks.onMaterial,
   });

@@ -1,8 +1,8 @@
 // The leader-election loop around the pure state machine in lease.ts: read the Lease, decide, write,
 // repeat every retryPeriod. Only the leader writes the TLS Secret and the webhook caBundle.
 import type { Logger } from '../log.js';
-import type { KubeIo } from './client.js';
-import { statusOf } from './client.js';
+import { statusOf, type KubeIo } from './client.js';
+import { ErrorThrottle } from './throttle.js';
 import { DEFAULT_TIMINGS, decide, isLeading, observe, releaseSpec, type LeaseTimings, type Observation } from './lease.js';
 
 export const LEASE_NAME = 'skein-cp-leader';
@@ -24,9 +24,11 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly timings: LeaseTimings;
+  private readonly errors: ErrorThrottle;
 
   constructor(private readonly opts: LeaderOptions) {
     this.timings = opts.timings ?? DEFAULT_TIMINGS;
+    this.errors = new ErrorThrottle(opts.logger, 'warn');
   }
 
   isLeader(): boolean {
@@ -68,7 +70,7 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
-    const { io, namespace, identity, logger } = this.opts;
+    const { io, namespace, identity } = this.opts;
     const now = new Date();
     try {
       const current = await io.readLease(namespace, LEASE_NAME);
@@ -84,9 +86,10 @@ export class LeaderElector {
       this.lastRenew = now;
       this.observation = { spec: decision.spec, observedAt: now };
       this.setLeading(true);
+      this.errors.clear();
     } catch (err) {
       // 409 = another replica wrote first: not an error, we re-read on the next tick.
-      if (statusOf(err) !== 409) logger.warn({ err, status: statusOf(err) }, 'lease read/write failed');
+      if (statusOf(err) !== 409) this.errors.report(err, 'lease read/write failed');
       if (!isLeading(this.lastRenew, new Date(), this.timings)) this.setLeading(false);
     }
     this.schedule(this.timings.retryPeriodMs);

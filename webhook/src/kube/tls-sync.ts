@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import type { CheckedServing } from '../tls/material.js';
 import { statusOf, type KubeIo } from './client.js';
+import { ErrorThrottle } from './throttle.js';
 import { WEBHOOK_CONFIGURATION_NAME, caBundlePatch } from './cabundle.js';
 import {
   SECRET_TYPE, TLS_SECRET_NAME, assessSecret, decodeSecretData, encodeSecretData, renewPems, servingOf,
@@ -28,8 +29,11 @@ export class TlsSync {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
+  private readonly errors: ErrorThrottle;
 
-  constructor(private readonly opts: TlsSyncOptions) {}
+  constructor(private readonly opts: TlsSyncOptions) {
+    this.errors = new ErrorThrottle(opts.logger, 'error');
+  }
 
   material(): CheckedServing | undefined {
     return this.current;
@@ -63,6 +67,7 @@ export class TlsSync {
       const pems = decodeSecretData(read?.data);
       const now = new Date();
       const verdict = assessSecret(pems, now);
+      this.errors.clear();
       if (verdict.action === 'keep') {
         this.adopt(verdict.material);
         if (this.opts.isLeader()) await this.ensureCaBundle(verdict.material.caCertPem);
@@ -84,7 +89,7 @@ export class TlsSync {
     } catch (err) {
       const status = statusOf(err);
       if (status === 409) logger.info('TLS secret changed under us; re-reading');
-      else logger.error({ err, status }, 'TLS secret sync failed; retrying');
+      else this.errors.report(err, 'TLS secret sync failed; retrying');
     }
   }
 

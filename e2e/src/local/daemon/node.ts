@@ -12,6 +12,7 @@ import type { KubeObject, Pod, Service } from '../model/types.js';
 import { allocate, gateway } from '../network/cidr.js';
 import type { StatePaths } from '../paths.js';
 import { PodWorker } from '../runtime/pod-worker.js';
+import { containerProcess } from '../runtime/command.js';
 import type { Lookup } from '../runtime/env.js';
 import { ServiceController } from '../services/controller.js';
 import type { Journal } from '../state/journal.js';
@@ -110,6 +111,7 @@ export class LocalNode {
     const nsObj = this.store.get('Namespace', undefined, ns)!;
     const admitted = (await admitPod({ repoRoot: this.cfg.repoRoot, cpJsonPath: this.paths.cpJson, webhookCaPath: this.paths.webhookCa, log: this.log.child({ component: 'admission' }) },
       pod, nsObj.metadata.labels ?? {})).pod;
+    checkRunnable(admitted, this.cfg.repoRoot);
     if (!admitted.metadata.name) admitted.metadata.name = `${admitted.metadata.generateName ?? 'pod-'}${randomSuffix()}`;
     if (this.store.get('Pod', ns, admitted.metadata.name)) throw new InvalidError(`pod "${admitted.metadata.name}" already exists in namespace "${ns}"`);
     admitted.metadata.uid = randomUUID();
@@ -252,6 +254,14 @@ export class LocalNode {
 
   private nodeFacts(): { hostIP: string; cpuCores: number; memoryBytes: number } {
     return { hostIP: gateway(this.cfg.podCidr), cpuCores: cpus().length, memoryBytes: totalmem() };
+  }
+}
+
+/** Refuses, at apply time, containers skein-local could not start (no command for a non-dataplane image). */
+function checkRunnable(pod: Pod, repoRoot: string): void {
+  const name = pod.metadata.name ?? `${pod.metadata.generateName ?? ''}*`;
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    containerProcess(name, c, new Map(), { repoRoot, nodePath: process.execPath });
   }
 }
 

@@ -36,6 +36,10 @@ export async function createPodNetwork(cfg: LocalConfig, journal: Journal, uid: 
   journal.record({ t: 'link', name: hostLink });
   await runOk(['ip', 'link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
   await runOk(['ip', 'link', 'set', hostLink, 'master', cfg.bridge, 'up']);
+  // Hairpin: a pod calling its own Service is DNATed back to itself. With br_netfilter loaded the
+  // bridge forwards that frame out of the port it came in on, which it refuses unless hairpin is on
+  // (kubelet's --hairpin-mode=hairpin-veth does the same).
+  await runOk(['ip', 'link', 'set', 'dev', hostLink, 'type', 'bridge_slave', 'hairpin', 'on']);
   const nsip = (args: string[]): Promise<string> => runOk(['ip', '-n', netns, ...args]);
   await nsip(['link', 'set', 'lo', 'up']);
   await nsip(['addr', 'add', `${ip}/${cfg.podCidr.prefix}`, 'dev', 'eth0']);

@@ -35,6 +35,8 @@ export class ContainerRunner {
   /** Resolves when the startup probe (if any) has succeeded for the current run. */
   private startedWaiters: ((ok: boolean) => void)[] = [];
   killedBy: string | undefined;
+  /** Set when the pod stops this container for good (sidecars after the app containers finished). */
+  retired = false;
 
   constructor(readonly spec: Container, readonly kind: ContainerKind, private readonly d: RunnerDeps, waitingReason: string) {
     this.status = {
@@ -58,6 +60,7 @@ export class ContainerRunner {
     const proc = spawnLogged(launchArgv(launch), Object.fromEntries(env), this.d.logPath, this.d.journal, `container ${this.spec.name}`);
     if (proc.pid < 0) return { exited: this.failToCreate(`could not start ${launch.argv[0]}`) };
     this.proc = proc;
+    this.keepLastState();
     this.status.state = { running: { startedAt: now() } };
     this.status.ready = false;
     this.status.started = false;
@@ -100,14 +103,20 @@ export class ContainerRunner {
   }
 
   setBackoff(message: string): void {
+    this.keepLastState();
     this.status.state = { waiting: { reason: 'CrashLoopBackOff', message } };
     this.d.onChange();
+  }
+
+  /** The previous run's termination moves to lastState when the container leaves the terminated state. */
+  private keepLastState(): void {
+    if ('terminated' in this.status.state) this.status.lastState = { terminated: this.status.state.terminated };
   }
 
   private failToCreate(message: string): Promise<Exit> {
     this.d.log.error({ err: message }, 'container could not be created');
     const t = now();
-    this.status.lastState = 'terminated' in this.status.state ? { terminated: this.status.state.terminated } : this.status.lastState;
+    this.keepLastState();
     this.status.state = { terminated: { exitCode: 128, reason: 'CreateContainerError', message, finishedAt: t } };
     this.d.onChange();
     return Promise.resolve({ code: 128, signal: null });
@@ -118,8 +127,6 @@ export class ContainerRunner {
     const started = 'running' in this.status.state ? this.status.state.running.startedAt : undefined;
     const code = exitCode(e);
     const reason = this.killedBy ?? (code === 0 ? 'Completed' : 'Error');
-    const prev = this.status.state;
-    this.status.lastState = 'terminated' in prev ? { terminated: prev.terminated } : this.status.lastState;
     this.status.state = { terminated: { exitCode: code, reason, startedAt: started, finishedAt: now(), ...(e.signal ? { signal: code - 128 } : {}) } };
     this.status.ready = false;
     this.status.started = false;

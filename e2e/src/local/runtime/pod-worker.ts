@@ -90,6 +90,8 @@ export class PodWorker {
   }
 
   private async run(): Promise<void> {
+    // Logs belong to this pod instance: a re-created pod of the same name starts with empty logs.
+    await rm(join(this.ctx.paths.logsDir, this.ns, this.record.name), { recursive: true, force: true });
     await createPodNetwork(this.ctx.cfg, this.ctx.journal, this.pod.metadata.uid!, this.ip, this.ctx.hostsFor(this.pod, this.ip));
     await this.writeRecord();
     this.publish(); // lets the Service controller rewrite hosts now that the pod's file exists
@@ -139,13 +141,13 @@ export class PodWorker {
         firstStart();
       }
       const e = await exited;
-      if (this.stopping) return;
+      if (this.stopping || r.retired) return;
       const ok = e.code === 0 && !r.killedBy;
       if (!(policy === 'Always' || (policy === 'OnFailure' && !ok))) return;
       const delay = backoffMs(r.status.restartCount);
       r.setBackoff(`back-off ${delay / 1000}s restarting failed container=${r.spec.name}`);
       await sleep(delay, this.abort.signal);
-      if (this.stopping) return;
+      if (this.stopping || r.retired) return;
       r.status.restartCount++;
     }
   }
@@ -165,7 +167,11 @@ export class PodWorker {
   }
 
   private async stopSidecars(): Promise<void> {
-    for (const r of [...this.init].reverse()) if (r.kind === 'sidecar') await r.kill(10_000);
+    for (const r of [...this.init].reverse()) {
+      if (r.kind !== 'sidecar') continue;
+      r.retired = true;
+      await r.kill(10_000);
+    }
   }
 
   private async prepareVolumesUntilReady(): Promise<void> {

@@ -49,3 +49,12 @@ export class ListenError extends SkeinCpError {
     this.name = 'ListenError';
   }
 }
+
+/** A signal arrived while skein-cp was still starting; the shutdown path owns the exit. */
+export class StoppedDuringStartError extends SkeinCpError {
+  readonly code = 'SKEIN_CP_STOPPED';
+  constructor() {
+    super('stopped by a signal before start-up finished');
+    this.name = 'StoppedDuringStartError';
+  }
+}

@@ -7,7 +7,7 @@ import { createAdmissionApp, AdmissionMetrics } from './admission/index.js';
 import { defaultInjectorConfig, type InjectorConfig } from './injector/index.js';
 import { USAGE, loadConfig, type CpConfig } from './config/index.js';
 import { ensureDir, removeCpState, writeCpState, writeWebhookCa } from './config/state-dir.js';
-import { ConfigError, SkeinCpError } from './errors.js';
+import { ConfigError, SkeinCpError, StoppedDuringStartError } from './errors.js';
 import { createRootLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 import { createCpMetrics, type CpMetrics } from './health/metrics.js';
@@ -75,7 +75,7 @@ async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, met
   });
   // Listeners need a certificate: wait until the leader (maybe us) has written the Secret.
   while (mode.material() === undefined) {
-    if (stopping()) { await mode.stop(); throw new Error('stopped before the TLS secret was available'); }
+    if (stopping()) { await mode.stop(); throw new StoppedDuringStartError(); }
     await new Promise((r) => setTimeout(r, KUBE_TLS_WAIT_MS));
   }
   return { first: mode.material() as CheckedServing, nativeSidecarDefault: mode.nativeSidecarDefault, stop: () => mode.stop() };
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
   try {
     await run(config, root);
   } catch (err) {
+    if (err instanceof StoppedDuringStartError) return; // shutdown() drains and exits 0
     const code = err instanceof SkeinCpError ? err.code : 'SKEIN_CP_INTERNAL';
     log.fatal({ err, code }, 'skein-cp failed to start');
     process.exit(1);

@@ -56,6 +56,7 @@ export class TlsSync {
 
   private schedule(): void {
     if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer); // kicks queued back to back must leave one poll timer, not two
     this.timer = setTimeout(() => this.kick(), this.current ? POLL_READY_MS : POLL_WAITING_MS);
     this.timer.unref();
   }

@@ -130,6 +130,13 @@ describe('POST /inject with bad input', () => {
     await expectError(send(srv, undefined, { method: 'GET', path: '/' }), 404, 'NotFound');
   });
 
+  test('the API server\'s ?timeout= query is accepted', async () => {
+    const { uid, body } = admissionReview({ object: pod('q') });
+    const r = await send(srv, body, { path: '/inject?timeout=5s' });
+    assert.equal(r.status, 200, r.body);
+    assert.equal((JSON.parse(r.body) as { response: { uid: string } }).response.uid, uid);
+  });
+
   test('other kinds and operations are allowed untouched', async () => {
     for (const input of [
       { object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }, kind: { group: '', version: 'v1', kind: 'Service' } },

@@ -3,6 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthClient, HealthCheckResponse_ServingStatus, IdentityClient } from '@skein/api';
 import { createCa, issueServing } from './tls/issue.js';
@@ -74,4 +75,39 @@ test('gRPC picks up a rotated certificate', async () => {
   const next = serve();
   rpc.rotate(next);
   assert.equal(await peerFingerprint(rpc.port, 'localhost'), next.fingerprint);
+});
+
+test('plaintext and garbage on the TLS ports are dropped; the listeners keep serving', async () => {
+  for (const port of [webhook.port, rpc.port]) {
+    for (const junk of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', '\x16\x03\x01\xff\xff' + 'A'.repeat(70_000)]) {
+      await new Promise<void>((resolve) => {
+        const s = netConnect({ host: '127.0.0.1', port }, () => s.end(Buffer.from(junk, 'latin1')));
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.resume();
+      });
+    }
+    assert.ok((await peerFingerprint(port, 'localhost')).length > 0);
+  }
+});
+
+test('an oversized gRPC message is refused with RESOURCE_EXHAUSTED, not a crash', async () => {
+  const client = new IdentityClient(`localhost:${rpc.port}`, creds());
+  try {
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      client.certify({ token: 't', csrPem: 'x'.repeat(2 * 1024 * 1024), requestedTtlSeconds: 0 }, (e) => resolve(e as grpc.ServiceError));
+    });
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  } finally {
+    client.close();
+  }
+  const health = new HealthClient(`localhost:${rpc.port}`, creds());
+  try {
+    const status = await new Promise<HealthCheckResponse_ServingStatus>((resolve, reject) => {
+      health.check({ service: '' }, (e, r) => (e ? reject(e) : resolve(r.status)));
+    });
+    assert.equal(status, HealthCheckResponse_ServingStatus.SERVING);
+  } finally {
+    health.close();
+  }
 });

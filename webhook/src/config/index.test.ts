@@ -73,6 +73,10 @@ test('argv parsing: values, --help, unknown flags and missing values', () => {
   assert.equal(unknown.flag, '--webhook-prot');
   const missing = flagError(() => parseArgv(['--mode']));
   assert.match(missing.message, /--mode/);
+  // Prototype keys are unknown flags like any other (reliability C3): refused, Object.prototype untouched.
+  assert.equal(flagError(() => parseArgv(['--__proto__', 'x'])).flag, '--__proto__');
+  assert.equal(flagError(() => parseArgv(['--constructor', 'x'])).flag, '--constructor');
+  assert.equal(({} as Record<string, unknown>)['x'], undefined);
   const positional = flagError(() => parseArgv(['local']));
   assert.match(positional.message, /local/);
 });

@@ -122,6 +122,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     ? await localSource(config, root, l, metrics)
     : await kubernetesSource(config, root, l, metrics, () => stopping);
   started.source = source;
+  if (stopping) throw new StoppedDuringStartError();
   const first = source.first;
   metrics.certExpiry.set(first.validTo.getTime() / 1000);
 
@@ -137,6 +138,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
   log.info({ listener: 'webhook', address: config.bindAddress, port: l.webhook.port, path: '/inject' }, 'listening (HTTPS admission webhook)');
   log.info({ fingerprint: first.fingerprint, validTo: first.validTo, nativeSidecarDefault: injector.nativeSidecarDefault, version: VERSION }, 'serving certificate loaded');
 
+  if (stopping) throw new StoppedDuringStartError(); // shutdown already removed cp.json; do not rewrite it
   if (config.mode === 'local' && config.stateDir) {
     // webhook-ca.pem first, cp.json last: cp.json appearing means everything it names is ready.
     await writeWebhookCa(config.stateDir, first.caCertPem);

@@ -54,6 +54,7 @@ async function localSource(config: CpConfig, log: Logger, l: Listeners, metrics:
     current: () => current,
     renew: issue,
     onRenewed: (m) => { current = m; applyMaterial(m, l, metrics); metrics.certRotations.inc({ result: 'ok' }); },
+    onFailed: () => metrics.certRotations.inc({ result: 'error' }),
     logger: log.child({ component: 'rotation' }),
   });
   rotator.start();

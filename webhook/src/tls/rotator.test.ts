@@ -39,6 +39,7 @@ test('a certificate past 80% is re-issued and handed to the listeners; a fresh o
 test('a failing renewal is retried', async () => {
   const old = servingIssuedAt(new Date(Date.now() - 300 * DAY));
   let attempts = 0;
+  let failures = 0;
   await new Promise<void>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error('no retry within 10 s')), 10_000);
     const r = new CertRotator({
@@ -46,9 +47,11 @@ test('a failing renewal is retried', async () => {
       renew: async () => { attempts++; if (attempts < 3) throw new Error('boom'); return servingIssuedAt(new Date()); },
       onRenewed: () => { r.stop(); clearTimeout(guard); resolve(); },
       logger: quiet,
+      onFailed: () => { failures++; },
       retryMs: 10,
     });
     r.start();
   });
   assert.equal(attempts, 3);
+  assert.equal(failures, 2);
 });

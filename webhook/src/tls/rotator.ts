@@ -10,6 +10,8 @@ export interface RotatorOptions {
   /** Produces new, checked material; may throw (retried after `retryMs`). */
   readonly renew: () => Promise<CheckedServing>;
   readonly onRenewed: (material: CheckedServing) => void;
+  /** Called when a renewal attempt fails (counted in metrics; the rotator retries by itself). */
+  readonly onFailed?: (err: unknown) => void;
   readonly logger: Logger;
   readonly retryMs?: number;
   readonly now?: () => Date;
@@ -58,6 +60,7 @@ export class CertRotator {
       this.schedule();
     } catch (err) {
       this.opts.logger.error({ err, reason: verdict.reason }, 'serving certificate rotation failed; retrying');
+      this.opts.onFailed?.(err);
       this.schedule(this.opts.retryMs ?? 60_000);
     }
   }

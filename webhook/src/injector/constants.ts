@@ -47,6 +47,8 @@ export const ANNOTATION_PROXY_CPU_REQUEST = 'skein.io/proxy-cpu-request';
 export const ANNOTATION_PROXY_MEMORY_REQUEST = 'skein.io/proxy-memory-request';
 export const ANNOTATION_PROXY_CPU_LIMIT = 'skein.io/proxy-cpu-limit';
 export const ANNOTATION_PROXY_MEMORY_LIMIT = 'skein.io/proxy-memory-limit';
+/** Which container `kubectl logs/exec` pick without -c; the classic sidecar would otherwise be the first. */
+export const ANNOTATION_DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
 /** Static (mirror) pods are owned by the kubelet; the API server keeps them as they are. */
 export const ANNOTATION_MIRROR = 'kubernetes.io/config.mirror';
 

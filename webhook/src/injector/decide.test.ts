@@ -112,6 +112,12 @@ describe('decide', () => {
     assert.deepEqual(out.spec!.volumes!.find((v) => v.name === 'skein-ca-root')!.configMap, { name: 'skein-ca-root' });
     assert.equal(out.metadata!.annotations!['skein.io/injected'], '1.2.3');
     assert.equal(out.metadata!.annotations!['skein.io/original-probes'], '{}');
+    assert.equal(out.metadata!.annotations!['kubectl.kubernetes.io/default-container'], 'app');
+  });
+
+  test('a default container the user chose is kept', () => {
+    const out = injected(decide(pod({ 'kubectl.kubernetes.io/default-container': 'other' }), 'shop', cfg));
+    assert.equal(out.metadata!.annotations!['kubectl.kubernetes.io/default-container'], 'other');
   });
 
   test('probe rewriting keeps timing, resolves named ports and leaves exec probes alone', () => {

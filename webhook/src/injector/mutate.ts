@@ -6,7 +6,7 @@
 // operations at an index instead of a rewrite of existing list items (reliability.md §4).
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { MeshOptions } from './annotations.js';
-import { ANNOTATION_INJECTED, ANNOTATION_ORIGINAL_PROBES } from './constants.js';
+import { ANNOTATION_DEFAULT_CONTAINER, ANNOTATION_INJECTED, ANNOTATION_ORIGINAL_PROBES } from './constants.js';
 import type { InjectorConfig } from './config.js';
 import { initContainer, meshVolumes, proxyContainer } from './containers.js';
 import { rewriteProbes, type OriginalProbes } from './probes.js';
@@ -46,7 +46,10 @@ function stageInPlace(pod: V1Pod, cfg: InjectorConfig, opts: MeshOptions): V1Pod
   const newSpec = { ...spec, containers };
   if (initContainers !== undefined) newSpec.initContainers = initContainers;
   // Always written (also as {}), so the sidecar's SKEIN_ORIGINAL_PROBES is valid JSON in every pod.
+  // kubectl logs/exec without -c should reach the app, not the sidecar placed first (Istio and Kuma do the same);
+  // a default the user chose is kept.
   const annotations = {
+    [ANNOTATION_DEFAULT_CONTAINER]: spec.containers[0]!.name,
     ...pod.metadata?.annotations,
     [ANNOTATION_INJECTED]: cfg.version,
     [ANNOTATION_ORIGINAL_PROBES]: JSON.stringify(originals),

@@ -16,6 +16,7 @@ export interface AdmitContext {
   repoRoot: string;
   cpJsonPath: string;
   webhookCaPath: string;
+  cpLogPath: string;
   log: Logger;
 }
 
@@ -44,7 +45,7 @@ export async function admitPod(ctx: AdmitContext, pod: Pod, nsLabels: Record<str
       log.warn({ err: (err as Error).message }, 'webhook unreachable, failurePolicy Ignore: admitting unchanged');
       return { pod, webhook: entry.name, patched: false };
     }
-    throw new AdmissionError(`${msg} (failurePolicy Fail: is skein-cp running? see <state>/cp.log)`);
+    throw new AdmissionError(`${msg}; failurePolicy is Fail, so the pod is refused: check that skein-cp is running (log: ${ctx.cpLogPath})`);
   }
   if (!response.allowed) {
     throw new AdmissionError(`admission webhook "${entry.name}" denied the request: ${response.status?.message ?? 'no reason given'}`);

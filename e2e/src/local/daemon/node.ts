@@ -109,7 +109,7 @@ export class LocalNode {
       throw new InvalidError(`pod ${pod.metadata.name ?? pod.metadata.generateName}: serviceaccount "${sa}" not found in namespace "${ns}": apply it first`);
     }
     const nsObj = this.store.get('Namespace', undefined, ns)!;
-    const admitted = (await admitPod({ repoRoot: this.cfg.repoRoot, cpJsonPath: this.paths.cpJson, webhookCaPath: this.paths.webhookCa, log: this.log.child({ component: 'admission' }) },
+    const admitted = (await admitPod({ repoRoot: this.cfg.repoRoot, cpJsonPath: this.paths.cpJson, webhookCaPath: this.paths.webhookCa, cpLogPath: this.paths.cpLog, log: this.log.child({ component: 'admission' }) },
       pod, nsObj.metadata.labels ?? {})).pod;
     checkRunnable(admitted, this.cfg.repoRoot);
     if (!admitted.metadata.name) admitted.metadata.name = `${admitted.metadata.generateName ?? 'pod-'}${randomSuffix()}`;

@@ -7,7 +7,6 @@ import { ConfigError } from './errors.js';
 import { createLogControl } from './log/index.js';
 import { startProxy } from './lifecycle/run.js';
 import { waitUntilReady } from './lifecycle/wait.js';
-import type { Logger } from 'pino';
 
 const USAGE = `usage: skein-dp <command> [flags]
   init    write the pod's iptables rules (init container)
@@ -17,8 +16,6 @@ const USAGE = `usage: skein-dp <command> [flags]
 ${RUN_USAGE}
 
 ${WAIT_USAGE}`;
-
-type InitModule = { runInit(argv: string[], logger: Logger): Promise<number> };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -80,10 +77,9 @@ async function wait(argv: string[]): Promise<number> {
 
 async function init(argv: string[]): Promise<number> {
   const logs = createLogControl('info');
-  // A variable specifier: the init module is another part's and must not be able to break `run`.
-  const specifier = './init/index.js';
-  const mod = (await import(specifier)) as InitModule;
-  return mod.runInit(argv, logs.component('init'));
+  // Imported here, not at the top: a failure to load init (another part) must not break `run`.
+  const { runInit } = await import('./init/index.js');
+  return runInit(argv, logs.root);
 }
 
 main(process.argv.slice(2)).then(

@@ -28,7 +28,7 @@ export interface ExchangeContext {
   bytesOut: number;
 }
 
-interface WsState { ctx: ExchangeContext; upgraded: boolean; responded: boolean }
+interface WsState { ctx: ExchangeContext; socket: net.Socket; upgraded: boolean; responded: boolean }
 
 export class HttpForwarder {
   private readonly proxy = httpProxy.createProxyServer({ xfwd: false, preserveHeaderKeyCase: true, ws: true });
@@ -54,7 +54,7 @@ export class HttpForwarder {
 
   /** Forwards a WebSocket upgrade; after a 101 the two sockets are spliced by http-proxy. */
   ws(req: http.IncomingMessage, socket: net.Socket, head: Buffer, ctx: ExchangeContext): void {
-    const state: WsState = { ctx, upgraded: false, responded: false };
+    const state: WsState = { ctx, socket, upgraded: false, responded: false };
     this.wsStates.set(req, state);
     // Before and after the upgrade, a client socket error must never be unhandled (#1468).
     socket.on('error', (err) => ctx.log.debug({ err: err.message }, 'websocket client socket error'));
@@ -112,7 +112,13 @@ export class HttpForwarder {
     const state = this.wsStates.get(req);
     if (!state) return;
     restorePath(proxyReq, req);
-    proxyReq.once('upgrade', () => { state.upgraded = true; });
+    proxyReq.once('upgrade', (_res: http.IncomingMessage, upstream: net.Socket) => {
+      state.upgraded = true;
+      // http-proxy splices with pipe(), which ends neither side when the other is destroyed: tie their lives.
+      state.socket.once('close', () => upstream.destroy());
+      upstream.once('close', () => state.socket.destroy());
+      upstream.setNoDelay(true);
+    });
     proxyReq.once('response', () => { state.responded = true; });
   }
 
@@ -163,10 +169,13 @@ function restorePath(proxyReq: http.ClientRequest, req: http.IncomingMessage): v
   const url = req.url ?? '/';
   if (proxyReq.path === url) return;
   proxyReq.path = url;
-  const internal = proxyReq as unknown as { _header?: string | null };
+  const internal = proxyReq as unknown as { _header?: string | null; outputData?: Array<{ data: unknown }> };
+  const fix = (head: string): string => `${proxyReq.method} ${url} HTTP/1.1${head.slice(head.indexOf('\r\n'))}`;
   if (typeof internal._header === 'string') {
-    const lineEnd = internal._header.indexOf('\r\n');
-    internal._header = `${proxyReq.method} ${url} HTTP/1.1${internal._header.slice(lineEnd)}`;
+    // Expect present: the head was rendered and queued (outputData) before any socket existed.
+    const queued = internal.outputData?.[0];
+    if (queued && typeof queued.data === 'string' && queued.data === internal._header) queued.data = fix(queued.data);
+    internal._header = fix(internal._header);
   }
 }
 

@@ -39,13 +39,17 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   const forwarder = new HttpForwarder(options.pools, options.responseTimeoutMs, options.log);
   const server = http.createServer({
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // Missing Host is answered by framingProblem() with our x-skein-error header, like every other 400.
+    requireHostHeader: false,
     // Long-lived streams are the app's business: no total request timeout; slowloris is bounded by headersTimeout.
     requestTimeout: 0,
     headersTimeout: 60_000,
     // Longer than common client pools (Node 5 s, Go 90 s idle is cut by us first only after 65 s).
     keepAliveTimeout: 65_000,
   });
+  // A client that sends its request and then FIN must still get the whole response (N1); Node's
+  // default aborts the request on the client's FIN.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   const { direction, metrics } = options;
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {

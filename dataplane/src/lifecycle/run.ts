@@ -43,7 +43,7 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   const state = new ProxyState();
   const metrics = createMetrics({ defaultMetrics: true });
   const resolver = options.resolver ??
-    (config.origDstOverride ? fixedResolver(config.origDstOverride) : await loadOrigDstResolver());
+    (config.origDstOverride ? fixedResolver(config.origDstOverride) : loadOrigDstResolver());
   const pools = new UpstreamPools({
     maxSocketsPerUpstream: config.maxSocketsPerUpstream, maxPools: config.maxUpstreamPools, connectTimeoutMs: config.connectTimeoutMs,
   });

@@ -15,6 +15,7 @@ import { defaultInjectorConfig } from '../injector/index.js';
 import { parseWorkloads, podFromWorkload } from './testing/corpus.js';
 import { INIT_EXCEPTIONS, podViolations } from './testing/pss.js';
 import { podProblems } from './testing/semantics.js';
+import { unknownFields } from './testing/strict.js';
 import { admissionReview, send, startTestServer, type TestServer } from './testing/server.js';
 
 // From webhook/dist/admission/golden.test.js (and src/admission) two levels up is the webhook package root.
@@ -136,6 +137,8 @@ describe('injector golden files (POST /inject over HTTPS)', () => {
         // volumes): the injection must add no problem of its own.
         const had = podProblems(c.pod as V1Pod);
         assert.deepEqual(podProblems(patched as V1Pod).filter((p) => !had.includes(p)), [], 'the API server would refuse the injected pod');
+        const unknownBefore = unknownFields(c.pod);
+        assert.deepEqual(unknownFields(patched).filter((p) => !unknownBefore.includes(p)), [], 'fields the Kubernetes API does not know');
         checkPss(c.pod as V1Pod, patched as V1Pod);
         const again = await admit(c, patched);
         assert.equal(again.response.allowed, true);

@@ -29,6 +29,8 @@ export interface RunningProxy {
   /** Resolves once the proxy has stopped (after shutdown, also one started by POST /quitquitquit). */
   stopped: Promise<void>;
   activeConnections(): number;
+  /** Bytes queued in the proxy for its downstream clients (socket writableLength): bounded by backpressure. */
+  bufferedBytes(): number;
 }
 
 export interface StartOptions {
@@ -112,7 +114,12 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   for (const [name, address] of Object.entries(bound)) log.info({ listener: name, ...address }, 'listening');
   state.markReady();
   log.info({ pod: config.pod, opaquePorts: [...config.opaquePorts] }, 'ready');
-  return { addresses: bound as Addresses, state, metrics, drain, shutdown, stopped, activeConnections };
+  const bufferedBytes = (): number => {
+    let n = 0;
+    for (const l of listeners) for (const socket of l.connections) n += socket.writableLength;
+    return n;
+  };
+  return { addresses: bound as Addresses, state, metrics, drain, shutdown, stopped, activeConnections, bufferedBytes };
 }
 
 function closeServer(server: http.Server): Promise<void> {

@@ -30,13 +30,23 @@ export async function startTestProxy(
   return { proxy, logs, config, close: () => proxy.shutdown(0) };
 }
 
+const tracked = new WeakMap<net.Server, Set<net.Socket>>();
+
+/** Listens on a free port and remembers the server's connections so closeServer can end them. */
 export function listenOn(server: net.Server, host = '127.0.0.1'): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  tracked.set(server, sockets);
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   return new Promise((resolve) => server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port)));
 }
 
 export function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
     if (server instanceof http.Server) server.closeAllConnections();
+    for (const socket of tracked.get(server) ?? []) socket.destroy();
     if (!server.listening) return resolve();
     server.close(() => resolve());
   });

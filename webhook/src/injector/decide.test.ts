@@ -164,6 +164,8 @@ describe('decide', () => {
       assert.match(msg(decide(p, 'shop', cfg)), new RegExp(`^port-conflict: container "app".*${port}.*skein\\.io/inject: disabled`));
     }
     assert.match(msg(decide(pod({}, { securityContext: { runAsUser: 5678 } }), 'shop', cfg)), /^uid-conflict: container "app".*5678/);
+    assert.match(msg(decide(pod({}, { initContainers: [{ name: 'setup', image: 'x', securityContext: { runAsGroup: 5678 } }] }), 'shop', cfg)),
+      /^gid-conflict: init container "setup" runs as GID 5678 \(its securityContext\.runAsGroup\)/);
     assert.match(msg(decide(pod({ 'skein.io/opaque-ports': '0' }), 'shop', cfg)), /^invalid-annotation: pod annotation skein\.io\/opaque-ports/);
     assert.match(msg(decide(pod({ 'skein.io/proxy-cpu-request': '1', 'skein.io/proxy-cpu-limit': '500m' }), 'shop', cfg)),
       /^invalid-annotation: .*cpu request 1 is more than its limit 500m.*skein\.io\/proxy-cpu-limit/);

@@ -5,6 +5,7 @@
 export type RejectReason =
   | 'port-conflict'
   | 'uid-conflict'
+  | 'gid-conflict'
   | 'invalid-annotation'
   | 'unresolved-probe-port'
   | 'reserved-name'

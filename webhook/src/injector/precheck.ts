@@ -1,9 +1,9 @@
 // What the injector checks before it touches a pod: the pods it must never inject (skip, allowed untouched)
 // and the pods it cannot inject safely (reject with a message saying what to change).
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodSecurityContext } from '@kubernetes/client-node';
 import {
   ANNOTATION_INJECTED, ANNOTATION_MIRROR, HEALTH_PORT_NAME, INIT_CONTAINER_NAME, LABEL_INJECT, MESH_PORTS, PROXY_CONTAINER_NAME,
-  PROXY_UID, RESERVED_VOLUMES, SYSTEM_NAMESPACES,
+  PROXY_GID, PROXY_UID, RESERVED_VOLUMES, SYSTEM_NAMESPACES,
 } from './constants.js';
 import { InjectRejection, OPT_OUT_HINT } from './errors.js';
 
@@ -57,24 +57,37 @@ export function skipReason(pod: V1Pod, namespace: string): Skip | undefined {
   return undefined;
 }
 
-function checkPorts({ container, field }: PlacedContainer): void {
-  for (const port of container.ports ?? []) {
+const KIND_LABEL: Readonly<Record<PlacedContainer['field'], string>> = {
+  containers: 'container', initContainers: 'init container', ephemeralContainers: 'ephemeral container',
+};
+const label = ({ container, field }: PlacedContainer): string => `${KIND_LABEL[field]} "${container.name}"`;
+
+function checkPorts(placed: PlacedContainer): void {
+  for (const port of placed.container.ports ?? []) {
     if (MESH_PORTS.includes(port.containerPort)) {
       throw new InjectRejection('port-conflict',
-        `container "${container.name}" (${field}) declares containerPort ${port.containerPort}, which the skein-proxy sidecar ` +
-        `uses (ports ${MESH_PORTS.join(', ')} are reserved in meshed pods); change the container's port ${OPT_OUT_HINT}`);
+        `${label(placed)} declares containerPort ${port.containerPort}, which the skein-proxy sidecar uses (ports ` +
+        `${MESH_PORTS.join(', ')} are reserved in meshed pods); change the container's port ${OPT_OUT_HINT}`);
     }
   }
 }
 
-function checkUid({ container, field }: PlacedContainer, podUid: number | undefined): void {
-  const own = container.securityContext?.runAsUser;
-  const uid = own ?? podUid;
-  if (uid === PROXY_UID) {
-    const where = own === undefined ? 'spec.securityContext.runAsUser of the pod' : 'its securityContext.runAsUser';
-    throw new InjectRejection('uid-conflict',
-      `container "${container.name}" (${field}) runs as UID ${PROXY_UID} (${where}), the UID of the skein-proxy sidecar, ` +
-      `whose traffic iptables lets out uncaptured; run the container as another UID ${OPT_OUT_HINT}`);
+/**
+ * iptables lets traffic of the proxy's UID *and* GID out uncaptured (skein-dp init, --uid-owner and
+ * --gid-owner), so a container running as either would bypass the mesh unnoticed.
+ */
+function checkIdentity(placed: PlacedContainer, pod: V1PodSecurityContext | undefined): void {
+  const sc = placed.container.securityContext;
+  const checks = [
+    { what: 'UID', field: 'runAsUser', own: sc?.runAsUser, inherited: pod?.runAsUser, reserved: PROXY_UID },
+    { what: 'GID', field: 'runAsGroup', own: sc?.runAsGroup, inherited: pod?.runAsGroup, reserved: PROXY_GID },
+  ] as const;
+  for (const { what, field, own, inherited, reserved } of checks) {
+    if ((own ?? inherited) !== reserved) continue;
+    const where = own === undefined ? `the pod's spec.securityContext.${field}` : `its securityContext.${field}`;
+    throw new InjectRejection(what === 'UID' ? 'uid-conflict' : 'gid-conflict',
+      `${label(placed)} runs as ${what} ${reserved} (${where}), the ${what} of the skein-proxy sidecar, whose traffic ` +
+      `iptables lets out uncaptured; run the container as another ${what} ${OPT_OUT_HINT}`);
   }
 }
 
@@ -95,10 +108,9 @@ function checkReservedNames(pod: V1Pod): void {
 
 /** Throws InjectRejection when injecting would break the pod or let its traffic bypass the mesh. */
 export function checkInjectable(pod: V1Pod): void {
-  const podUid = pod.spec?.securityContext?.runAsUser;
   for (const placed of allContainers(pod)) {
     checkPorts(placed);
-    checkUid(placed, podUid);
+    checkIdentity(placed, pod.spec?.securityContext);
   }
   checkReservedNames(pod);
 }

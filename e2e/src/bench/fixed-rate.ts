@@ -27,6 +27,7 @@ export interface FixedRateResult {
   errors: number;
   non2xx: number;
   achievedRps: number;
+  windowEpochMs: [number, number]; // the measured window, wall clock (to match CPU samples)
   latencyMs: LatencySummary; // from intended send time (corrected)
   serviceMs: LatencySummary; // from actual write (uncorrected)
 }
@@ -114,6 +115,8 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
   });
   for (const c of conns) c.close();
   const seconds = Number(measureEnd - measureStart) / 1e9;
+  const epochOffsetMs = Date.now() - Number(nowNs()) / 1e6;
+  const epoch = (ns: bigint): number => Math.round(Number(ns) / 1e6 + epochOffsetMs);
   return {
     rate: opts.rate,
     durationS: opts.durationS,
@@ -123,6 +126,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
     errors,
     non2xx,
     achievedRps: seconds > 0 ? recorded / seconds : 0,
+    windowEpochMs: [epoch(measureStart), epoch(measureEnd)],
     latencyMs: summarise(latency.subarray(0, recorded)),
     serviceMs: summarise(service.subarray(0, recorded)),
   };

@@ -15,6 +15,7 @@ export interface MaxThroughputResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  windowEpochMs: [number, number];
 }
 
 export interface Target {
@@ -59,7 +60,7 @@ export class LoadRunner {
     const r = lastJsonLine<{
       requests: { average: number; total: number };
       latency: { p50: number; p99: number; max: number };
-      errors: number; timeouts: number; non2xx: number;
+      errors: number; timeouts: number; non2xx: number; start: string; finish: string;
     }>(out, 'autocannon');
     return {
       connections: m.connections,
@@ -70,6 +71,7 @@ export class LoadRunner {
       errors: r.errors,
       timeouts: r.timeouts,
       non2xx: r.non2xx,
+      windowEpochMs: [Date.parse(r.start), Date.parse(r.finish)],
     };
   }
 

@@ -93,6 +93,10 @@ async function main(): Promise<number> {
     const down = await sl.down();
     if (down.code !== 0) notes.push(`skein-local down exited ${down.code}: ${down.stderr.trim().slice(-500)}`);
     await rm(runDir, { recursive: true, force: true });
+    // Keep skein-local's logs (state dir) when something failed; otherwise leave nothing behind.
+    const failed = down.code !== 0 || config.scenarios.some((s) => !results[s]?.ok);
+    if (failed) notes.push(`skein-local logs kept in ${config.skeinLocal.stateDir} (daemon.log, cp.log, logs/)`);
+    else await rm(config.skeinLocal.stateDir, { recursive: true, force: true });
   }
 
   const heads: Partial<Record<ScenarioName, Headline>> = {};

@@ -80,24 +80,51 @@ export async function pin(pids: number[], cpus: string): Promise<void> {
   }
 }
 
-/** Samples RSS every `everyMs` until stopped; returns the peak RSS seen per pid. */
-export function watchPeakRss(pids: number[], everyMs = 250): { stop: () => Promise<Map<number, number>> } {
-  const peak = new Map<number, number>();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      for (const pid of pids) {
-        const s = await sample(pid);
-        if (s) peak.set(pid, Math.max(peak.get(pid) ?? 0, s.rssKb));
+/**
+ * Samples RSS and CPU ticks of `pids` every `everyMs` (wall-clock timestamps), so that CPU can be
+ * computed over exactly the window a load generator reports, not over the `skein-local exec` around it.
+ */
+export class Sampler {
+  private readonly series = new Map<number, { t: number; s: ProcSample }[]>();
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly pids: number[], everyMs = 200) {
+    this.loop = (async () => {
+      while (this.running) {
+        await this.tick();
+        await new Promise((r) => setTimeout(r, everyMs));
       }
-      await new Promise((r) => setTimeout(r, everyMs));
+      await this.tick();
+    })();
+  }
+
+  private async tick(): Promise<void> {
+    for (const pid of this.pids) {
+      const s = await sample(pid);
+      if (!s) continue;
+      const list = this.series.get(pid) ?? [];
+      list.push({ t: Date.now(), s });
+      this.series.set(pid, list);
     }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return peak;
-    },
-  };
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  peakRssKb(pid: number): number | null {
+    const list = this.series.get(pid);
+    return list?.length ? Math.max(...list.map((x) => x.s.rssKb)) : null;
+  }
+
+  /** CPU seconds per wall second between the first and last samples inside [fromMs, toMs]. */
+  cores(pid: number, fromMs: number, toMs: number): number | null {
+    const inside = (this.series.get(pid) ?? []).filter((x) => x.t >= fromMs && x.t <= toMs);
+    const a = inside[0];
+    const b = inside[inside.length - 1];
+    if (!a || !b || b.t - a.t < 1000) return null;
+    return Math.round(((b.s.cpuTicks - a.s.cpuTicks) / CLK_TCK / ((b.t - a.t) / 1000)) * 1000) / 1000;
+  }
 }

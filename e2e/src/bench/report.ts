@@ -36,8 +36,10 @@ export function headline(s: ScenarioResult): Headline {
     const m = mean(kb.filter((v): v is number => v !== null));
     return m === null ? null : Math.round(m / 102.4) / 10;
   };
-  const cpu = (ps: ProcReport[]): number | null =>
-    ps.length ? r3(ps.reduce((a, p) => a + (p.cpuCoresAtFixedRate ?? 0), 0)) : null;
+  const cpu = (ps: ProcReport[]): number | null => {
+    const xs = ps.map((p) => p.cpuCoresAtFixedRate).filter((v): v is number => v !== null);
+    return xs.length ? r3(xs.reduce((a, b) => a + b, 0)) : null;
+  };
   return {
     readyServerMs: s.readyMs?.server ?? null,
     readyClientMs: s.readyMs?.client ?? null,

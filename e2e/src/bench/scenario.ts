@@ -7,7 +7,7 @@ import type { BulkResult } from './bulk-client.js';
 import type { FixedRateResult } from './fixed-rate.js';
 import { LoadRunner, type MaxThroughputResult, type Target } from './load.js';
 import { render } from './manifests.js';
-import { CLK_TCK, pin, podProcs, sample, watchPeakRss, type PodProc, type ProcRole } from './procs.js';
+import { pin, podProcs, sample, Sampler, type PodProc, type ProcRole } from './procs.js';
 import type { SkeinLocal } from './skein-local.js';
 
 export interface ScenarioSpec {
@@ -25,7 +25,7 @@ export interface ProcReport extends PodProc {
   idleRssKb: number | null;
   loadPeakRssKb: number | null;
   hwmKb: number | null; // kernel's peak RSS over the process's life, read at the end
-  cpuCoresAtFixedRate: number | null; // CPU seconds per wall second during the fixed-rate phase
+  cpuCoresAtFixedRate: number | null; // CPU seconds per wall second over the fixed-rate phase's measured window
   cpuCoresAtMax: number | null;
 }
 
@@ -44,21 +44,6 @@ export interface ScenarioResult {
 
 const elapsedMs = (t0: bigint): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` while measuring the CPU of `procs`; returns its result and cores used per pid. */
-async function withCpu<T>(procs: PodProc[], fn: () => Promise<T>): Promise<{ value: T; cores: Map<number, number> }> {
-  const before = new Map<number, number>();
-  for (const p of procs) before.set(p.pid, (await sample(p.pid))?.cpuTicks ?? Number.NaN);
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cores = new Map<number, number>();
-  for (const p of procs) {
-    const after = (await sample(p.pid))?.cpuTicks ?? Number.NaN;
-    cores.set(p.pid, Math.round(((after - (before.get(p.pid) ?? Number.NaN)) / CLK_TCK / wallS) * 1000) / 1000);
-  }
-  return { value, cores };
-}
 
 const MEASURED: ProcRole[] = ['sidecar', 'haproxy', 'server'];
 
@@ -102,21 +87,19 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
     await load.reachable(target);
     if (hooks.beforeLoad) await hooks.beforeLoad(procs);
 
-    const peak = watchPeakRss(measured.map((p) => p.pid));
+    const sampler = new Sampler(measured.map((p) => p.pid));
     try {
-      const fixed = await withCpu(measured, () => load.fixedRate(target));
-      result.fixedRate = fixed.value;
-      for (const [pid, c] of fixed.cores) (reports.get(pid) as ProcReport).cpuCoresAtFixedRate = c;
-      const max = await withCpu(measured, () => load.maxThroughput(target));
-      result.maxThroughput = max.value;
-      for (const [pid, c] of max.cores) (reports.get(pid) as ProcReport).cpuCoresAtMax = c;
+      result.fixedRate = await load.fixedRate(target);
+      result.maxThroughput = await load.maxThroughput(target);
       result.bulk = await load.bulk(target);
     } finally {
       if (hooks.afterLoad) await hooks.afterLoad();
-      const peaks = await peak.stop();
+      await sampler.stop();
       for (const r of reports.values()) {
-        r.loadPeakRssKb = peaks.get(r.pid) ?? null;
+        r.loadPeakRssKb = sampler.peakRssKb(r.pid);
         r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
+        if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
+        if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);
       }
     }
     result.ok = true;

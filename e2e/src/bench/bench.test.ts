@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { runBulk } from './bulk-client.js';
 import { runFixedRate } from './fixed-rate.js';
 import { KeepAliveConn } from './http-conn.js';
-import { summariseProfiles } from './profile.js';
+import { areaOf, summariseProfiles } from './profile.js';
 import { percentile, summarise } from './stats.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -137,5 +137,17 @@ describe('summariseProfiles', () => {
     assert.equal(s.top[0]?.function, 'burnTheCpu');
     assert.ok((s.top[0]?.pctOfBusy ?? 0) > 50);
     assert.ok(s.busyMs > 0 && s.busyMs <= s.totalMs);
+    assert.ok(s.byArea.length > 0);
+  });
+
+  it('names the area a script belongs to', () => {
+    assert.equal(areaOf('dataplane/dist/http/pool.js:10', 'f'), 'skein dataplane/http');
+    assert.equal(areaOf('dataplane/dist/main.js:3', 'f'), 'skein dataplane/main');
+    assert.equal(areaOf('file:///x/node_modules/http-proxy/lib/a.js:1', 'f'), 'npm http-proxy');
+    assert.equal(areaOf('file:///x/node_modules/@grpc/grpc-js/build/a.js:1', 'f'), 'npm @grpc/grpc-js');
+    assert.equal(areaOf('node:_tls_wrap:12', 'f'), 'node tls');
+    assert.equal(areaOf('node:internal/stream_base_commons:1', 'f'), 'node stream');
+    assert.equal(areaOf('node:_http_server:1026', 'f'), 'node http');
+    assert.equal(areaOf('', '(garbage collector)'), 'v8 gc');
   });
 });

@@ -20,6 +20,20 @@ export interface ProfileSummary {
   idleMs: number;
   busyMs: number;
   top: ProfileEntry[];
+  /** Busy time by where the code lives: Skein's own, a dependency, a Node core module, V8/native. */
+  byArea: { area: string; selfMs: number; pctOfBusy: number }[];
+}
+
+/** `dataplane/dist/http/pool.js` → "skein dataplane/http"; node_modules/x → "npm x"; node:_tls_wrap → "node tls". */
+export function areaOf(url: string, fn: string): string {
+  if (!url) return fn === '(garbage collector)' ? 'v8 gc' : fn === '(program)' ? 'v8/native (program)' : 'native (no script)';
+  const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (mod) return `npm ${mod[1]}`;
+  const skein = /(dataplane|webhook|api|e2e)\/dist\/([^/:]+)/.exec(url);
+  if (skein) return `skein ${skein[1]}/${skein[2]!.replace(/\.js$/, '')}`;
+  const core = /^node:(?:internal\/)?_?([a-z_]+)/.exec(url);
+  if (core) return `node ${core[1]!.replace(/^(http|tls|stream)_.*/, '$1')}`;
+  return url.replace(/:\d+$/, '');
 }
 
 function shortUrl(url: string, repoRoot: string): string {
@@ -28,6 +42,7 @@ function shortUrl(url: string, repoRoot: string): string {
 
 export async function summariseProfiles(files: string[], repoRoot: string, topN = 15): Promise<ProfileSummary> {
   const self = new Map<string, { fn: string; url: string; us: number }>();
+  const areas = new Map<string, number>();
   let totalUs = 0;
   let idleUs = 0;
   for (const file of files) {
@@ -48,6 +63,8 @@ export async function summariseProfiles(files: string[], repoRoot: string, topN 
       const e = self.get(key) ?? { fn, url, us: 0 };
       e.us += us;
       self.set(key, e);
+      const area = areaOf(cf.url ? shortUrl(cf.url, repoRoot) : '', fn);
+      areas.set(area, (areas.get(area) ?? 0) + us);
     });
   }
   const busyUs = totalUs - idleUs;
@@ -58,5 +75,8 @@ export async function summariseProfiles(files: string[], repoRoot: string, topN 
     selfMs: ms(e.us),
     pctOfBusy: busyUs > 0 ? Math.round((e.us / busyUs) * 1000) / 10 : 0,
   }));
-  return { files: files.length, totalMs: ms(totalUs), idleMs: ms(idleUs), busyMs: ms(busyUs), top };
+  const pct = (us: number): number => (busyUs > 0 ? Math.round((us / busyUs) * 1000) / 10 : 0);
+  const byArea = [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN)
+    .map(([area, us]) => ({ area, selfMs: ms(us), pctOfBusy: pct(us) }));
+  return { files: files.length, totalMs: ms(totalUs), idleMs: ms(idleUs), busyMs: ms(busyUs), top, byArea };
 }

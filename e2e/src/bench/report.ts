@@ -127,5 +127,7 @@ export function profileTable(p: ProfileSummary): string {
   for (const e of p.top) {
     lines.push(`  ${String(e.selfMs).padStart(7)}  ${String(e.pctOfBusy).padStart(6)}  ${e.function}  ${e.url ? `(${e.url})` : ''}`);
   }
+  lines.push('  by area:');
+  for (const a of p.byArea) lines.push(`  ${String(a.selfMs).padStart(7)}  ${String(a.pctOfBusy).padStart(6)}  ${a.area}`);
   return lines.join('\n');
 }

@@ -176,6 +176,9 @@ describe('decide', () => {
     named.spec!.containers[0]!.ports = [{ name: 'skein-health', containerPort: 9999 }];
     assert.match(msg(decide(named, 'shop', cfg)), /^reserved-name: container "app" names a port "skein-health"/);
     assert.match(msg(decide({ spec: {} } as V1Pod, 'shop', cfg)), /^invalid-pod: pod field spec\.containers/);
+    const portless = pod();
+    portless.spec!.containers[0]!.readinessProbe = { httpGet: { path: '/' } } as never;
+    assert.match(msg(decide(portless, 'shop', cfg)), /^invalid-pod: container "app" has a readiness probe without a port/);
   });
 
   test('only the documented annotations are read: image and capability overrides have no effect', () => {

@@ -21,6 +21,9 @@ export interface RewrittenContainer {
 
 function resolvePort(container: V1Container, kind: ProbeKind, port: IntOrString): number {
   if (typeof port === 'number') return port;
+  if (typeof port !== 'string' || port === '') {
+    throw new InjectRejection('invalid-pod', `container "${container.name}" has a ${kind} probe without a port; this is not a valid Pod`);
+  }
   const found = (container.ports ?? []).find((p) => p.name === port);
   if (found === undefined) {
     throw new InjectRejection('unresolved-probe-port',

@@ -1,0 +1,112 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { listenOn, closeServer, waitFor } from '../proxy/testing.js';
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const runFile = promisify(execFile);
+
+function get(port: number, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve('connected'); });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+}
+
+describe('skein-dp wait', () => {
+  it('exits 1 with a message when nothing answers before the timeout', async () => {
+    const unused = net.createServer();
+    const port = await listenOn(unused);
+    await closeServer(unused);
+    const result = await runFile(process.execPath, [MAIN, 'wait', '--timeout', '600ms', '--admin-port', String(port)]).then(
+      () => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /not ready/);
+  });
+
+  it('exits 2 naming the flag on a bad flag', async () => {
+    const result = await runFile(process.execPath, [MAIN, 'wait', '--timeout', 'soon']).then(
+      () => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }));
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--timeout/);
+  });
+});
+
+describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () => {
+  let upstream: http.Server;
+  let child: ChildProcess;
+  const ports: Record<string, number> = {};
+  const lines: Array<Record<string, unknown>> = [];
+  let exited: Promise<number | null>;
+  let slowStarted = false;
+
+  before(async () => {
+    upstream = http.createServer((req, res) => {
+      if (req.url === '/slow') { slowStarted = true; setTimeout(() => res.end('slow done'), 1500); return; }
+      res.end('fast');
+    });
+    const upstreamPort = await listenOn(upstream);
+    child = spawn(process.execPath, [MAIN, 'run', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
+      '--health-port', '0', '--bind-address', '127.0.0.1', '--drain-timeout', '20s'], {
+      env: { ...process.env, POD_IP: '127.0.0.1', SKEIN_DP_ORIG_DST_OVERRIDE: `127.0.0.1:${upstreamPort}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let buffer = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buffer += c.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        if (line['msg'] === 'listening') ports[line['listener'] as string] = line['port'] as number;
+      }
+    });
+    await waitFor(() => Object.keys(ports).length === 4, 'the four listeners', 15_000);
+  });
+  after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    await closeServer(upstream);
+  });
+
+  it('skein-dp wait returns 0 once /ready answers 200', async () => {
+    const { stdout } = await runFile(process.execPath, [MAIN, 'wait', '--timeout', '10s', '--admin-port', String(ports['admin'])]);
+    assert.equal(stdout, '');
+    assert.equal((await get(ports['health'] as number, '/ready')).status, 200);
+  });
+
+  it('on SIGTERM: in-flight request finishes, inbound refused, outbound still served, then exit 0', async () => {
+    const inflight = get(ports['inbound'] as number, '/slow');
+    await waitFor(() => slowStarted, 'the slow request to reach the upstream');
+    child.kill('SIGTERM');
+    await waitFor(() => lines.some((l) => l['msg'] === 'shutting down'), 'shutdown to start');
+    assert.equal((await get(ports['admin'] as number, '/ready')).status, 503, 'not ready while draining');
+    assert.equal(await tryConnect(ports['inbound'] as number), 'ECONNREFUSED');
+    const outbound = await get(ports['outbound'] as number, '/fast');
+    assert.equal(outbound.body, 'fast', 'the app can still call out while it shuts down');
+    assert.equal(outbound.headers['connection'], 'close');
+    const done = await inflight;
+    assert.equal(done.status, 200);
+    assert.equal(done.body, 'slow done');
+    assert.equal(await exited, 0);
+    assert.ok(lines.some((l) => l['msg'] === 'drained'), 'exited because idle, not because of the drain timeout');
+  });
+});

@@ -1,0 +1,312 @@
+// skein-local end to end on this host: real bridge, netns, iptables, processes and the real skein-cp.
+// Own state dir, bridge and ranges (10.250.N/10.251.N), so a running demo is never touched.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { Pod } from './model/types.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+const n = 100 + (process.pid % 100);
+const bridge = `sklt${process.pid % 1000}`;
+const NS = 'sklt-plain';
+const MESH_NS = 'sklt-mesh';
+const MARK = `${4000 + (process.pid % 1000)}`; // unique sleep argument to find our processes
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+let stateDir = '';
+let env: NodeJS.ProcessEnv = {};
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+function sh(cmd: string): Promise<string> {
+  return new Promise((r) => {
+    const c = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    c.on('close', () => r(out));
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await cli(...args);
+  assert.equal(r.code, 0, `skein-local ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function getPod(name: string, ns: string): Promise<Pod> {
+  return JSON.parse(await ok('get', 'pod', name, '-n', ns, '-o', 'json')) as Pod;
+}
+
+async function eventually<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const PLAIN = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${NS} }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: ${NS} }
+data: { greeting: hello-from-configmap }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: ${NS}, labels: { app: web } }
+spec:
+  containers:
+    - name: web
+      image: python:3
+      command: ["python3", "-m", "http.server", "8080", "--bind", "0.0.0.0", "--directory", "\${STATE_DIR}"]
+      ports: [{ name: http, containerPort: 8080 }]
+      readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 1 }
+      livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ${NS} }
+spec:
+  selector: { app: web }
+  ports: [{ port: 8080, targetPort: http }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: client, namespace: ${NS}, labels: { app: client, team: blue } }
+spec:
+  securityContext: { runAsUser: 1000, runAsGroup: 1000 }
+  containers:
+    - name: client
+      image: busybox
+      command: ["sleep", "${MARK}"]
+      env:
+        - { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }
+        - { name: POD_IP, valueFrom: { fieldRef: { fieldPath: status.podIP } } }
+        - { name: TEAM, valueFrom: { fieldRef: { fieldPath: "metadata.labels['team']" } } }
+        - { name: WHO, value: "$(POD_NAME)@$(POD_IP)" }
+      volumeMounts:
+        - { name: settings, mountPath: /etc/sklt-settings, readOnly: true }
+        - { name: scratch, mountPath: /tmp/sklt-scratch-${MARK} }
+  volumes:
+    - { name: settings, configMap: { name: settings } }
+    - { name: scratch, emptyDir: {} }
+`;
+
+const JOB = `
+apiVersion: v1
+kind: Pod
+metadata: { name: job, namespace: ${NS} }
+spec:
+  restartPolicy: Never
+  initContainers:
+    - name: prepare
+      image: busybox
+      command: ["sh", "-c", "echo prepared > /data/step1"]
+      volumeMounts: [{ name: data, mountPath: /data }]
+    - name: helper
+      image: busybox
+      restartPolicy: Always
+      command: ["sleep", "${MARK}"]
+  containers:
+    - name: main
+      image: busybox
+      command: ["sh", "-c", "cat /data/step1 && echo job-done"]
+      volumeMounts: [{ name: data, mountPath: /data }]
+  volumes: [{ name: data, emptyDir: {} }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: crasher, namespace: ${NS} }
+spec:
+  containers:
+    - name: crash
+      image: busybox
+      command: ["sh", "-c", "echo attempt; exit 3"]
+`;
+
+const MESH = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${MESH_NS}, labels: { skein.io/inject: enabled } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: meshed, namespace: ${MESH_NS} }
+spec:
+  containers:
+    - name: app
+      image: busybox
+      command: ["sleep", "${MARK}"]
+`;
+
+const DENIED = `
+apiVersion: v1
+kind: Pod
+metadata: { name: sneaky, namespace: ${MESH_NS} }
+spec:
+  containers:
+    - name: app
+      image: busybox
+      command: ["sleep", "${MARK}"]
+      securityContext: { runAsUser: 5678 }
+`;
+
+describe('skein-local node (root, real network namespaces)', () => {
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'sklt-state-'));
+    env = {
+      ...process.env, SKEIN_LOCAL_STATE_DIR: stateDir, SKEIN_LOCAL_BRIDGE: bridge,
+      SKEIN_LOCAL_POD_CIDR: `10.250.${n}.0/24`, SKEIN_LOCAL_SERVICE_CIDR: `10.251.${n}.0/24`,
+    };
+    for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
+      await writeFile(join(stateDir, name), text.replace('${STATE_DIR}', stateDir));
+    }
+  });
+
+  after(async () => {
+    await cli('down');
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('up starts the node; a second up says it is already up', async () => {
+    assert.match(await ok('up'), /skein-local is up/);
+    assert.match(await ok('up'), /already up/);
+    assert.ok(existsSync(join(stateDir, 'cp', 'cp.json')));
+    assert.ok(existsSync(join(stateDir, 'sa-pub.pem')));
+  });
+
+  it('runs a pod behind a Service and reports it Running with its IP', async () => {
+    assert.match(await ok('apply', '-f', join(stateDir, 'plain.yaml')), /pod\/web created/);
+    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    await ok('wait', 'pod', '-l', 'app=client', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    const web = await getPod('web', NS);
+    assert.equal(web.status?.phase, 'Running');
+    assert.match(web.status?.podIP ?? '', new RegExp(`^10\\.250\\.${n}\\.\\d+$`));
+    assert.equal(web.status?.containerStatuses?.[0]?.ready, true);
+    assert.ok('running' in web.status!.containerStatuses![0]!.state);
+    assert.match(await ok('get', 'pods', '-n', NS), /web\s+1\/1\s+Running/);
+  });
+
+  it('another pod reaches it by Service name through the DNAT rules', async () => {
+    const r = await cli('exec', 'client', '-n', NS, '--', 'curl', '-sf', '-m', '5', `http://web.${NS}:8080/`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Directory listing/);
+    const short = await cli('exec', 'client', '-n', NS, '--', 'curl', '-sf', '-m', '5', '-o', '/dev/null', 'http://web:8080/');
+    assert.equal(short.code, 0, 'the short name resolves inside the namespace');
+    const hairpin = await cli('exec', 'web', '-n', NS, '--', 'curl', '-sf', '-m', '5', '-o', '/dev/null', `http://web.${NS}.svc.cluster.local:8080/`);
+    assert.equal(hairpin.code, 0, 'a pod reaches its own Service (hairpin)');
+    const nat = await sh('iptables-save -t nat');
+    assert.match(nat, new RegExp(`-A SKL-${bridge}-SVC .*-j DNAT --to-destination ${web()}:8080`));
+  });
+
+  it('exec -c runs as the container user with its env and mounts; logs show output', async () => {
+    const pod = await getPod('client', NS);
+    const r = await cli('exec', 'client', '-n', NS, '-c', 'client', '--', 'sh', '-c',
+      'id -u; id -g; hostname; echo "$WHO $TEAM"; cat /etc/sklt-settings/greeting; echo; touch /etc/sklt-settings/x 2>/dev/null || echo read-only');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['1000', '1000', 'client', `client@${pod.status!.podIP} blue`, 'hello-from-configmap', 'read-only']);
+    assert.equal((await cli('exec', 'client', '-n', NS, '--', 'sh', '-c', 'exit 7')).code, 7, 'exit code passed through');
+    assert.match(await ok('logs', 'web', '-n', NS), /"GET \/ HTTP\/1\.1" 200/);
+  });
+
+  it('a restartPolicy Never pod with a native sidecar completes; a crashing container restarts', async () => {
+    await ok('apply', '-f', join(stateDir, 'job.yaml'));
+    await ok('wait', 'pod', 'job', '-n', NS, '--for', 'completed', '--timeout', '30s');
+    const job = await getPod('job', NS);
+    assert.equal(job.status?.phase, 'Succeeded');
+    assert.match(await ok('logs', 'job', '-n', NS, '-c', 'main'), /prepared\njob-done/);
+    const helper = job.status?.initContainerStatuses?.find((c) => c.name === 'helper');
+    assert.ok(helper && 'terminated' in helper.state, 'the sidecar is stopped once the main container is done');
+    assert.equal(helper.restartCount, 0);
+    const crasher = await eventually('a restart of crasher', async () => {
+      const p = await getPod('crasher', NS);
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+    });
+    assert.equal(crasher.status?.phase, 'Running');
+    assert.equal((crasher.status?.containerStatuses?.[0]?.lastState as { terminated?: { exitCode: number } }).terminated?.exitCode, 3);
+    assert.ok((await ok('logs', 'crasher', '-n', NS)).split('\n').filter((l) => l === 'attempt').length >= 2, 'logs append across restarts');
+  });
+
+  it('clear errors: missing namespace, image without command, webhook refusal', async () => {
+    const f = join(stateDir, 'bad.yaml');
+    await writeFile(f, `apiVersion: v1\nkind: Pod\nmetadata: { name: x, namespace: sklt-nowhere }\nspec: { containers: [{ name: a, image: b, command: [c] }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nocmd, namespace: ${NS} }\nspec: { containers: [{ name: app, image: nginx }] }\n`);
+    const r = await cli('apply', '-f', f);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /namespace "sklt-nowhere" not found/);
+    assert.match(r.stderr, /container app: image "nginx" has no command/);
+    await ok('apply', '-f', join(stateDir, 'mesh.yaml'));
+    const denied = await cli('apply', '-f', join(stateDir, 'denied.yaml'));
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /admission webhook "namespace\.inject\.skein\.io" denied the request: .*5678/);
+    assert.equal((await cli('get', 'pod', 'sneaky', '-n', MESH_NS)).code, 1, 'a refused pod is not stored');
+  });
+
+  it('an injected pod gets skein-init and skein-proxy, becomes ready, and its sidecar admin answers', async () => {
+    await ok('wait', 'pod', 'meshed', '-n', MESH_NS, '--for', 'ready', '--timeout', '60s');
+    const pod = await getPod('meshed', MESH_NS);
+    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    assert.ok(names.includes('skein-init') && names.includes('skein-proxy'), names.join(','));
+    assert.ok(pod.metadata.annotations?.['skein.io/injected']);
+    const admin = await cli('admin', 'meshed', '/ready', '-n', MESH_NS);
+    assert.equal(admin.code, 0, admin.stderr);
+    const proxy = await cli('exec', 'meshed', '-n', MESH_NS, '-c', 'skein-proxy', '--', 'sh', '-c', 'id -u; cut -d. -f2 "$SKEIN_TOKEN_PATH"');
+    assert.equal(proxy.code, 0, proxy.stderr);
+    const [uid, payload] = proxy.stdout.trim().split('\n');
+    assert.equal(uid, '5678');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { sub: string; aud: string[] };
+    assert.equal(claims.sub, `system:serviceaccount:${MESH_NS}:default`);
+    assert.deepEqual(claims.aud, ['skein-cp']);
+  });
+
+  it('down after a daemon crash still removes every namespace, link, chain, route and process', async () => {
+    const daemonPid = Number(readFileSync(join(stateDir, 'daemon.pid'), 'utf8'));
+    process.kill(daemonPid, 'SIGKILL');
+    const ours = new RegExp(`(^sleep ${MARK} |(^|/)python3 -m http\\.server 8080 --bind 0\\.0\\.0\\.0 --directory ${stateDir} )`);
+    assert.ok(processes(ours).length >= 3, 'containers outlive the daemon');
+    assert.match(await ok('down'), /skein-local is down/);
+    assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
+    assert.doesNotMatch(await sh('ip -o link show'), new RegExp(`\\b${bridge}\\b`));
+    assert.doesNotMatch(await sh('iptables-save'), new RegExp(`SKL-${bridge}-`));
+    assert.doesNotMatch(await sh('ip route show; ip route show type blackhole'), new RegExp(`10\\.25[01]\\.${n}\\.`));
+    assert.deepEqual(processes(ours), []);
+    assert.equal(existsSync(join(stateDir, 'cp', 'cp.json')), false);
+    assert.equal(existsSync(`/tmp/sklt-scratch-${MARK}`), false, 'mount points created for the pod are removed');
+  });
+});
+
+/** Pids whose command line matches `re` (read from /proc, so the search never matches itself). */
+function processes(re: RegExp): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (re.test(readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '))) out.push(Number(d));
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+function web(): string {
+  const rec = JSON.parse(readFileSync(join(stateDir, 'runtime', `${NS}_web.json`), 'utf8')) as { podIP: string };
+  return rec.podIP.replace(/\./g, '\\.');
+}

@@ -2,8 +2,8 @@
 //  - HTTP/1.1 on PORT (8080): every path answers 200 with a 1 KiB body, keep-alive;
 //    /healthz answers "ok" (readiness probe).
 //  - bulk TCP on BULK_PORT (9000): the client sends an 8-byte big-endian length N, then N bytes;
-//    once all N arrived the server answers "OK <N>\n". The length prefix (rather than a half-close)
-//    keeps the protocol independent of whether a proxy forwards FIN.
+//    the server answers "<received>\n" every 16 MiB and "OK <N>\n" once all N arrived. The length
+//    prefix (rather than a half-close) keeps the protocol independent of whether a proxy forwards FIN.
 // Listens on all addresses so it is reachable through the pod IP and from 127.0.0.1 (haproxy).
 // Port 0 picks a free port; the first stdout line names the ports (tests read it).
 // STALL_AT=N (tests only): the Nth request blocks the event loop for STALL_MS ms.
@@ -42,11 +42,15 @@ server.headersTimeout = 125_000;
 server.requestTimeout = 0;
 server.on('connection', (s) => s.setNoDelay(true));
 
+// Progress acknowledgements every ACK_EVERY bytes let a time-capped client measure throughput over
+// what the server really received, without waiting for all N bytes on a slow path.
+const ACK_EVERY = 16 * 1024 * 1024;
 const bulk = net.createServer((sock) => {
   sock.setNoDelay(true);
   let header = Buffer.alloc(0);
   let expected = -1;
   let received = 0;
+  let nextAck = ACK_EVERY;
   sock.on('data', (chunk) => {
     if (expected < 0) {
       header = Buffer.concat([header, chunk]);
@@ -56,9 +60,12 @@ const bulk = net.createServer((sock) => {
     } else {
       received += chunk.length;
     }
-    if (expected >= 0 && received >= expected) {
+    if (received >= expected) {
       sock.write(`OK ${received}\n`);
       expected = Number.POSITIVE_INFINITY; // answer once
+    } else if (received >= nextAck) {
+      sock.write(`${received}\n`);
+      nextAck = received + ACK_EVERY;
     }
   });
   sock.on('error', () => sock.destroy());

@@ -110,9 +110,24 @@ describe('bulk client', () => {
   it('moves the requested bytes and gets the acknowledgement', async () => {
     const srv = await startServer();
     try {
-      const r = await runBulk('127.0.0.1', srv.bulk, 32 * 1024 * 1024 + 7);
+      const r = await runBulk('127.0.0.1', srv.bulk, 32 * 1024 * 1024 + 7, 600);
       assert.equal(r.bytes, 32 * 1024 * 1024 + 7);
+      assert.equal(r.complete, true);
       assert.ok(r.mbPerSec > 0);
+    } finally {
+      await stop(srv.child);
+    }
+  });
+});
+
+describe('bulk client with a time cap', () => {
+  it('counts what the server acknowledged when the cap ends the transfer', async () => {
+    const srv = await startServer();
+    try {
+      // 1 TiB cannot cross in 3 s: the transfer is cut and the last progress acknowledgement counts.
+      const r = await runBulk('127.0.0.1', srv.bulk, 2 ** 40, 3);
+      assert.equal(r.complete, false);
+      assert.ok(r.bytes >= 16 * 1024 * 1024 && r.bytes < 2 ** 40);
     } finally {
       await stop(srv.child);
     }

@@ -13,6 +13,7 @@ export interface BenchConfig {
   fixedRate: { rate: number; durationS: number; warmupS: number; connections: number };
   maxThroughput: { connections: number; durationS: number };
   bulkBytes: number;
+  bulkCapS: number; // stop the bulk transfer after this long and count what was acknowledged
   cpuProf: boolean;
   clientCpu: string; // taskset list for the load generator
   serverCpu: string; // taskset list for server, sidecars, haproxy
@@ -30,6 +31,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S          fixed-rate measured seconds (15)
   --max-duration S      max-throughput seconds (10)
   --bulk-mib N          bulk transfer size in MiB (1024)
+  --bulk-cap S          stop the bulk transfer after S seconds, count what arrived (10)
   --out DIR             where bench.json goes (bench-results)
 environment: SKEIN_BENCH_STATE_DIR (/run/skein-bench), SKEIN_BENCH_BRIDGE (skbench),
   SKEIN_BENCH_POD_CIDR (10.254.0.0/24), SKEIN_BENCH_SERVICE_CIDR (10.254.128.0/24)`;
@@ -50,7 +52,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (['cpu-prof', 'quick', 'help'].includes(name)) flags.set(name, 'true');
     else flags.set(name, argv[++i]);
   }
-  const known = ['scenarios', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'out'];
+  const known = ['scenarios', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'bulk-cap', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`bench: unknown flag --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const scenarios = (flags.get('scenarios') ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim());
@@ -69,6 +71,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     },
     maxThroughput: { connections: 64, durationS: num('max-duration', flags.get('max-duration'), quick ? 3 : 10) },
     bulkBytes: Math.round(num('bulk-mib', flags.get('bulk-mib'), quick ? 64 : 1024) * 1024 * 1024),
+    bulkCapS: num('bulk-cap', flags.get('bulk-cap'), quick ? 3 : 10),
     cpuProf: flags.has('cpu-prof'),
     clientCpu: '1',
     serverCpu: '0',

@@ -76,7 +76,8 @@ export class LoadRunner {
   }
 
   async bulk(t: Target): Promise<BulkResult> {
-    const out = await this.inClient(t, [this.script('bulk-client.js'), t.bulkHost, String(t.bulkPort), String(this.config.bulkBytes)], 180_000);
+    const out = await this.inClient(t, [this.script('bulk-client.js'), t.bulkHost, String(t.bulkPort), String(this.config.bulkBytes),
+      String(this.config.bulkCapS)], (this.config.bulkCapS + 90) * 1000);
     return lastJsonLine<BulkResult>(out, 'bulk');
   }
 

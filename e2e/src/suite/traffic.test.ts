@@ -134,14 +134,14 @@ describe('traffic through two sidecars', () => {
 
   it('100 MB upload over raw TCP arrives intact (sha256 at the server equals the sender\'s)', diagnosed(async () => {
     const big = join(mesh.filesDir, 'big.bin');
-    // socat -t: after sending EOF, keep reading the reply for up to 120 s (a guard, not a timing).
-    const out = await mesh.shOk(NS, 'client', `socat -t 120 -T 120 - TCP:${host('tcp')}:9000 < '${big}'`, { timeoutMs: 180_000 });
+    // socat -t: after sending EOF, keep reading the reply for up to 60 s (a guard, not a timing).
+    const out = await mesh.shOk(NS, 'client', `socat -t 60 -T 60 - TCP:${host('tcp')}:9000 < '${big}'`, { timeoutMs: 90_000 });
     assert.equal(out.trim().split(/\s+/)[0], bigSha, `server hashed: ${out}`);
   }));
 
   it('100 MB HTTP download arrives intact (sha256 at the client equals the file\'s)', diagnosed(async () => {
     const out = await mesh.shOk(NS, 'client',
-      `set -o pipefail; curl -sS --fail --max-time 170 http://${host('web')}/big.bin | sha256sum`, { timeoutMs: 180_000 });
+      `set -o pipefail; curl -sS --fail --max-time 80 http://${host('web')}/big.bin | sha256sum`, { timeoutMs: 90_000 });
     assert.equal(out.trim().split(/\s+/)[0], bigSha);
   }));
 

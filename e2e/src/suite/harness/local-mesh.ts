@@ -2,7 +2,8 @@
 // (docs/contracts.md), as a user would. Each instance gets its own state dir, bridge and
 // address ranges derived from the test process id, so files and other helpers' instances
 // never collide; `destroy()` runs `down` and removes the work dir even after a failure.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toYaml, type K8sObject } from './manifests.js';
@@ -70,7 +71,19 @@ export class LocalMesh {
   }
 
   async up(): Promise<void> {
+    // A state dir of this name can only be left by an earlier process with the same pid that was
+    // killed before its after(): sweep it first, so `up` starts clean.
+    if (existsSync(this.stateDir)) await this.cli(['down'], { timeoutMs: 120_000 });
     await this.cliOk(['up'], { timeoutMs: 120_000 });
+  }
+
+  /**
+   * Synchronous `down` + removal for signal handlers (the test runner's SIGTERM on timeout, ^C),
+   * where after() hooks never run and async work may be cut short.
+   */
+  destroySync(): void {
+    spawnSync(process.execPath, [CLI, 'down'], { env: this.env, cwd: REPO_ROOT, stdio: 'ignore', timeout: 60_000 });
+    rmSync(this.workDir, { recursive: true, force: true });
   }
 
   /** `down`, then remove the work dir. Never throws: it runs in after() hooks. */

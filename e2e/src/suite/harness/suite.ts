@@ -30,11 +30,21 @@ export function meshSuite(tag: string, namespaces: readonly string[], setup: (me
       throw err;
     }
   };
+  // If the runner kills this file (timeout, ^C), after() never runs: tear down from the signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`${tag}: ${signal}: tearing down skein-local (${mesh.stateDir})`);
+    mesh.destroySync();
+    process.kill(process.pid, signal);
+  };
   before(async () => {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     await mesh.up();
     await diagnosed(() => setup(mesh))();
   }, { timeout: 240_000 });
   after(async () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     const problem = await mesh.destroy();
     if (problem) console.error(`${tag}: cleanup problem: ${problem}`);
   }, { timeout: 150_000 });

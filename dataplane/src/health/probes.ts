@@ -9,6 +9,16 @@ import type { AppProbe, GrpcAction, HttpGetAction, TcpSocketAction } from '../co
 
 export interface ProbeResult { ok: boolean; detail: string }
 
+/**
+ * A probe of the pod's own IP binds the inbound source address (127.0.0.6 / ::6) so that skein-dp init's
+ * rules let it reach the app directly instead of sending it through the inbound listener
+ * (docs/capture.md rule 4). gRPC probes cannot choose their source and do go through inbound (as TCP).
+ */
+function sourceFor(host: string, defaultHost: string): { localAddress?: string } {
+  if (host !== defaultHost || net.isIP(host) === 0 || host.startsWith('127.') || host === '::1') return {};
+  return { localAddress: net.isIPv6(host) ? '::6' : '127.0.0.6' };
+}
+
 export function runProbe(probe: AppProbe, defaultHost: string): Promise<ProbeResult> {
   switch (probe.action.type) {
     case 'httpGet': return httpProbe(probe.action, defaultHost, probe.timeoutMs);
@@ -27,7 +37,7 @@ function httpProbe(action: HttpGetAction, defaultHost: string, timeoutMs: number
     const client = action.scheme === 'HTTPS' ? https : http;
     const req = client.request({
       host, port: action.port, path: action.path.startsWith('/') ? action.path : `/${action.path}`, method: 'GET',
-      headers, agent: false, timeout: timeoutMs, ...(action.scheme === 'HTTPS' ? { rejectUnauthorized: false } : {}),
+      headers, agent: false, timeout: timeoutMs, ...sourceFor(host, defaultHost), ...(action.scheme === 'HTTPS' ? { rejectUnauthorized: false } : {}),
     }, (res) => {
       const status = res.statusCode ?? 0;
       let read = 0;
@@ -43,7 +53,8 @@ function httpProbe(action: HttpGetAction, defaultHost: string, timeoutMs: number
 
 function tcpProbe(action: TcpSocketAction, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: action.host ?? defaultHost, port: action.port });
+    const host = action.host ?? defaultHost;
+    const socket = net.connect({ host, port: action.port, ...sourceFor(host, defaultHost) });
     const timer = setTimeout(() => socket.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     socket.once('connect', () => { clearTimeout(timer); socket.end(); resolve({ ok: true, detail: 'connected' }); });
     socket.once('error', (err) => { clearTimeout(timer); resolve({ ok: false, detail: err.message }); });

@@ -15,7 +15,8 @@ import { httpFailureFor, UpstreamResponseTimeoutError, type HttpFailure } from '
 import type { UpstreamPools } from './pool.js';
 import { stripResponseHopByHop } from './headers.js';
 
-export interface Target { host: string; port: number }
+export type { Target } from '../tcp/forward.js';
+import type { Target } from '../tcp/forward.js';
 
 export interface ExchangeContext {
   target: Target;
@@ -49,6 +50,7 @@ export class HttpForwarder {
     this.proxy.web(req, res, {
       target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
       agent, ignorePath: true, prependPath: false,
+      ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
     }, (err) => this.fail(err, res, ctx));
   }
 
@@ -62,6 +64,7 @@ export class HttpForwarder {
       target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
       // A dedicated connection: an upgraded socket leaves any pool anyway.
       agent: false, ignorePath: true, prependPath: false,
+      ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
     }, (err) => {
       const failure = httpFailureFor(err);
       if (!state.responded && !state.upgraded && socket.writable) {

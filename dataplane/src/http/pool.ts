@@ -40,6 +40,7 @@ export class UpstreamPools {
 
   /** The agent for host:port, created on first use; moves it to the most recently used end. */
   agentFor(host: string, port: number): http.Agent {
+    // Sources (inbound binds 127.0.0.6) are told apart inside one agent: Node's Agent#getName includes localAddress.
     const key = `${host}:${port}`;
     let agent = this.agents.get(key);
     if (agent) {

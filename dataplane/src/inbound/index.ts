@@ -3,13 +3,18 @@
 //
 // The app is dialled on the original destination address (the pod IP) and port, never on 127.0.0.1:
 // an app bound only to loopback stays unreachable from other pods (reliability I4, Istio ≥ 1.10). The
-// proxy's UID is excluded from capture, so this dial is not redirected again.
+// dial binds the source 127.0.0.6 (IPv6 ::6): it travels over `lo`, where skein-dp init sends traffic
+// to the pod's own IP back to inbound unless its source is that address (docs/capture.md rule 4; Istio
+// and Kuma use the same address).
 import type net from 'node:net';
 import { acceptConnection } from '../proxy/accept.js';
 import { createCaptureListener, type CaptureListener, type PipelineDeps } from '../proxy/listener.js';
 import { detect } from '../detect/index.js';
 import { forwardTcp } from '../tcp/forward.js';
 import { outcomeLabel } from '../errors.js';
+
+/** Source address of the inbound proxy's connections to the app, per IP family. */
+export const INBOUND_SOURCE = { 4: '127.0.0.6', 6: '::6' } as const;
 
 export function createInbound(deps: PipelineDeps): CaptureListener {
   const log = deps.log.child({ direction: 'inbound' });
@@ -24,7 +29,7 @@ export function createInbound(deps: PipelineDeps): CaptureListener {
     deps.metrics.connections.inc({ direction: 'inbound', protocol: detected.protocol });
     Object.assign(accepted.summary, { proto: detected.protocol, detect: detected.reason });
     if (socket.destroyed) return;
-    const target = { host: accepted.dst.address, port: accepted.dst.port };
+    const target = { host: accepted.dst.address, port: accepted.dst.port, localAddress: INBOUND_SOURCE[accepted.dst.family] };
     if (detected.protocol === 'http1') return listener.http.accept(socket, { target, log: accepted.log });
     const result = await forwardTcp(socket, {
       target, head: detected.leftover, idleTimeoutMs: deps.config.idleTimeoutMs,

@@ -10,7 +10,8 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { errorCode, UpstreamConnectTimeoutError } from '../errors.js';
 
-export interface Target { host: string; port: number }
+/** Where to connect; `localAddress` is the source to bind (inbound: 127.0.0.6, see inbound/index.ts). */
+export interface Target { host: string; port: number; localAddress?: string }
 
 export interface TcpForwardOptions {
   target: Target;
@@ -36,6 +37,7 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
     const setOutcome = (code: string): void => { if (outcome === 'ok') outcome = code; };
     const upstream = net.connect({
       host: options.target.host, port: options.target.port, allowHalfOpen: true, noDelay: true,
+      ...(options.target.localAddress ? { localAddress: options.target.localAddress } : {}),
     });
     client.setNoDelay(true);
     let closed = 0;

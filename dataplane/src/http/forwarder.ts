@@ -137,6 +137,8 @@ export class HttpForwarder {
       res.end(body);
       return;
     }
+    // The response is complete: an upstream failure now must not truncate it (envoy#45267).
+    if (res.writableEnded) return;
     // Mid-response: the client must see the failure, not a clean end (N2). An upstream reset becomes a reset.
     if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
     else res.destroy();

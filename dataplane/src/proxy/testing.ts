@@ -59,6 +59,7 @@ export function rawExchange(port: number, bytes: string | Buffer, options: { end
     let data = '';
     socket.on('connect', () => { socket.write(bytes); if (options.end !== false) socket.end(); });
     socket.on('data', (chunk) => { data += chunk.toString('latin1'); });
+    socket.on('end', () => socket.end());
     socket.on('error', (err) => (data ? resolve(data) : reject(err)));
     socket.on('close', () => resolve(data));
     socket.setTimeout(10_000, () => socket.destroy(new Error('rawExchange timed out')));

@@ -15,6 +15,7 @@ export interface BenchConfig {
   bulkBytes: number;
   bulkCapS: number; // stop the bulk transfer after this long and count what was acknowledged
   cpuProf: boolean;
+  haproxyTls: boolean; // mutual TLS between the two HAProxies (the mesh's hop is mTLS by design)
   clientCpu: string; // taskset list for the load generator
   serverCpu: string; // taskset list for server, sidecars, haproxy
   readyTimeoutS: number;
@@ -32,6 +33,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --max-duration S      max-throughput seconds (10)
   --bulk-mib N          bulk transfer size in MiB (1024)
   --bulk-cap S          stop the bulk transfer after S seconds, count what arrived (10)
+  --haproxy-tls on|off  mutual TLS between the two HAProxies (on)
   --out DIR             where bench.json goes (bench-results)
 environment: SKEIN_BENCH_STATE_DIR (/run/skein-bench), SKEIN_BENCH_BRIDGE (skbench),
   SKEIN_BENCH_POD_CIDR (10.254.0.0/24), SKEIN_BENCH_SERVICE_CIDR (10.254.128.0/24)`;
@@ -43,6 +45,12 @@ function num(flag: string, raw: string | undefined, dflt: number): number {
   return n;
 }
 
+function onOff(flag: string, raw: string | undefined, dflt: boolean): boolean {
+  if (raw === undefined) return dflt;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new Error(`bench: --${flag} takes on or off, got ${JSON.stringify(raw)}`);
+}
+
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): BenchConfig {
   const flags = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
@@ -52,7 +60,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (['cpu-prof', 'quick', 'help'].includes(name)) flags.set(name, 'true');
     else flags.set(name, argv[++i]);
   }
-  const known = ['scenarios', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'bulk-cap', 'out'];
+  const known = ['scenarios', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'bulk-cap', 'haproxy-tls', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`bench: unknown flag --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const scenarios = (flags.get('scenarios') ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim());
@@ -73,6 +81,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     bulkBytes: Math.round(num('bulk-mib', flags.get('bulk-mib'), quick ? 64 : 1024) * 1024 * 1024),
     bulkCapS: num('bulk-cap', flags.get('bulk-cap'), quick ? 3 : 10),
     cpuProf: flags.has('cpu-prof'),
+    haproxyTls: onOff('haproxy-tls', flags.get('haproxy-tls'), true),
     clientCpu: '1',
     serverCpu: '0',
     readyTimeoutS: 120,

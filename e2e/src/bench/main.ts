@@ -13,7 +13,7 @@ import { comparisons, headline, profileTable, table, type Headline } from './rep
 import { runScenario, type ScenarioResult, type ScenarioSpec } from './scenario.js';
 import { SkeinLocal } from './skein-local.js';
 
-function specs(certDir: string): Record<ScenarioName, ScenarioSpec> {
+function specs(certDir: string, haproxyTls: boolean): Record<ScenarioName, ScenarioSpec> {
   const direct = (ip: string) => ({ httpUrl: `http://${ip}:8080/`, bulkHost: ip, bulkPort: 9000 });
   return {
     direct: { name: 'direct', ns: 'bench-plain', serverPod: 'server', clientPod: 'client',
@@ -21,7 +21,7 @@ function specs(certDir: string): Record<ScenarioName, ScenarioSpec> {
     skein: { name: 'skein', ns: 'bench-mesh', serverPod: 'server', clientPod: 'client',
       serverTemplate: 'server.yaml', clientTemplate: 'client.yaml', vars: {}, target: direct },
     haproxy: { name: 'haproxy', ns: 'bench-plain', serverPod: 'hap-server', clientPod: 'hap-client',
-      serverTemplate: 'haproxy-server.yaml', clientTemplate: 'haproxy-client.yaml', vars: { CERT_DIR: certDir },
+      serverTemplate: 'haproxy-server.yaml', clientTemplate: 'haproxy-client.yaml', vars: { CERT_DIR: certDir, HAPROXY_CFG_SUFFIX: haproxyTls ? '' : '-plain' },
       target: () => ({ httpUrl: 'http://127.0.0.1:18080/', bulkHost: '127.0.0.1', bulkPort: 19000 }) },
   };
 }
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
     const certDir = path.join(runDir, 'certs');
     await mkdir(certDir);
     await makeHaproxyCerts(certDir);
-    const all = specs(certDir);
+    const all = specs(certDir, config.haproxyTls);
     for (const name of config.scenarios) {
       log(`scenario ${name}`);
       const profiler = name === 'skein' && config.cpuProf ? new SidecarProfiler(sl, config, path.join(runDir, 'prof')) : undefined;
@@ -123,6 +123,8 @@ async function main(): Promise<number> {
 
   console.log(`\nSkein benchmark ${out.date} (commit ${out.git.commit.slice(0, 10)}${out.git.dirtyFiles ? ', dirty tree' : ''}), ${out.machine.cpus} x ${out.machine.cpuModel}`);
   console.log(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}: numbers are noisy when other work runs\n`);
+  console.log(`haproxy: HTTP mode (TCP mode for bulk), ${config.haproxyTls ? 'mutual TLS 1.3' : 'no TLS'} between the two HAProxies, 1 thread each; ` +
+    'skein: the sidecars as injected (their /stats are in bench.json)\n');
   console.log(table(heads, cmp));
   for (const r of Object.values(results)) if (!r.ok) console.log(`\n${r.name}: FAILED: ${r.error}`);
   if (profile) console.log(`\n${profileTable(profile)}`);

@@ -40,6 +40,8 @@ export interface ScenarioResult {
   fixedRate?: FixedRateResult;
   maxThroughput?: MaxThroughputResult;
   bulk?: BulkResult;
+  /** Each sidecar's admin /stats after the load (skein scenario): what the proxies saw. */
+  sidecarStats?: Record<string, unknown>;
 }
 
 const elapsedMs = (t0: bigint): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
@@ -100,6 +102,18 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
         r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
         if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
         if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);
+      }
+    }
+    const sidecarPods = [...new Set(measured.filter((p) => p.role === 'sidecar').map((p) => p.pod))];
+    if (sidecarPods.length) {
+      result.sidecarStats = {};
+      for (const pod of sidecarPods) {
+        const r = await sl.admin(pod, spec.ns, '/stats');
+        try {
+          result.sidecarStats[pod] = JSON.parse(r.stdout) as unknown;
+        } catch {
+          result.sidecarStats[pod] = r.code === 0 ? r.stdout : `admin /stats failed (${r.code}): ${r.stderr.trim()}`;
+        }
       }
     }
     result.ok = true;

@@ -23,7 +23,7 @@ export function podStatusText(p: Pod): string {
   const initialized = (st.conditions ?? []).some((c) => c.type === 'Initialized' && c.status === 'True');
   if (!initialized && init.length > 0) {
     const done = init.filter((c) => ('terminated' in c.state && c.state.terminated.exitCode === 0) || c.started).length;
-    return `Init:${done}/${init.length}`;
+    return done === init.length ? 'PodInitializing' : `Init:${done}/${init.length}`;
   }
   return st.phase;
 }

@@ -41,7 +41,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: ApiState
   if (req.method === 'POST' && (url.pathname === '/apply' || url.pathname === '/delete')) {
     const body = JSON.parse(await readBody(req)) as { objects: KubeObject[] };
     const out: ApplyResponse = { results: [], errors: [] };
-    for (const o of body.objects) {
+    // Delete in reverse file order: a Namespace listed first goes last, after what lives in it.
+    const objects = url.pathname === '/delete' ? [...body.objects].reverse() : body.objects;
+    for (const o of objects) {
       try {
         if (url.pathname === '/apply') out.results.push(await node.applyOne(structuredClone(o)));
         else out.results.push(...(await node.delete([o])));

@@ -54,16 +54,34 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     log.info('starting skein-cp --mode local');
     cp = await startControlPlane(cfg, paths, journal);
     log.info({ ...cp.info }, 'skein-cp ready');
-    void cp.proc.exited.then((e) => {
-      if (stopping) return;
-      state.error = `skein-cp exited (code ${e.code ?? e.signal}): see ${paths.cpLog}; run \`skein-local down\` and \`up\` again`;
-      log.error({ code: e.code, signal: e.signal }, 'skein-cp exited unexpectedly');
-    });
     await rm(paths.storeDir, { recursive: true, force: true });
     const store = new Store(paths.storeDir);
     node = new LocalNode(cfg, paths, store, journal, log, key);
     node.bootstrap(cp.caPem);
     await exposeControlPlane(node, cp);
+    // Like kubelet for the control-plane pod: restart skein-cp if it dies (ports change; rules follow).
+    const superviseCp = (running: RunningControlPlane): void => {
+      void running.proc.exited.then(async (e) => {
+        if (stopping) return;
+        log.error({ code: e.code, signal: e.signal }, 'skein-cp exited unexpectedly: restarting it');
+        for (let attempt = 1; !stopping; attempt++) {
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
+          if (stopping) return;
+          try {
+            cp = await startControlPlane(cfg, paths, journal);
+            state.error = undefined;
+            await exposeControlPlane(node!, cp);
+            log.info({ ...cp.info }, 'skein-cp restarted');
+            superviseCp(cp);
+            return;
+          } catch (err) {
+            state.error = `skein-cp does not start: ${(err as Error).message}`;
+            log.error({ err: (err as Error).message, attempt }, 'restarting skein-cp failed');
+          }
+        }
+      });
+    };
+    superviseCp(cp);
     state.node = node;
     state.ready = true;
     log.info({ socket: paths.apiSocket }, 'node ready');

@@ -94,15 +94,17 @@ export class LocalNode {
         for (const x of this.store.list(k, name)) await this.deleteOne(k, name, x.metadata.name!);
       }
     }
-    if (kind === 'Deployment') await this.deployments.remove(obj as never);
     if (kind === 'Pod') await this.stopPod(ns!, name);
+    // A Deployment leaves the store before its pods stop, so the controller does not replace them.
     this.store.delete(kind, ns, name);
+    if (kind === 'Deployment') await this.deployments.remove(obj as never);
     return { kind, namespace: ns, name, action: 'deleted' };
   }
 
   /** Admits, names and stores a pod, then starts it. Used by apply and by the Deployment controller. */
   async createPod(input: Pod): Promise<Pod> {
     const ns = input.metadata.namespace ?? 'default';
+    this.requireNamespace(ns);
     const pod = this.defaultPod(input, ns);
     const sa = pod.spec.serviceAccountName!;
     if (sa !== 'default' && !this.store.get('ServiceAccount', ns, sa)) {

@@ -14,3 +14,7 @@ export const OUTBOUND_DETECT_TIMEOUTS = /^skein_dp_protocol_detections_total\{(?
 
 export function outbound(c: Counters): number { return sumOf(c, OUTBOUND_CONNECTIONS); }
 export function inbound(c: Counters): number { return sumOf(c, INBOUND_CONNECTIONS); }
+
+/** HTTP requests the sidecar proxied, by direction (any status). */
+export const OUTBOUND_HTTP_REQUESTS = /^skein_dp_http_requests_total\{(?=[^}]*direction="outbound")/;
+export const INBOUND_HTTP_REQUESTS = /^skein_dp_http_requests_total\{(?=[^}]*direction="inbound")/;

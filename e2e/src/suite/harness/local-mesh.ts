@@ -3,7 +3,7 @@
 // address ranges derived from the test process id, so files and other helpers' instances
 // never collide; `destroy()` runs `down` and removes the work dir even after a failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toYaml, type K8sObject } from './manifests.js';
@@ -169,6 +169,10 @@ export class LocalMesh {
         parts.push(`===== ${title}\n(failed: ${(err as Error).message})`);
       }
     };
+    // The node's own logs (docs/skein-local.md): they explain a daemon or control plane that died.
+    for (const file of ['daemon.log', 'cp.log']) {
+      await grab(`${file} (last 8 KiB)`, async () => readFileSync(join(this.stateDir, file), 'utf8').slice(-8192));
+    }
     for (const ns of namespaces) {
       await grab(`get pods -n ${ns} -o json`, async () => (await this.cli(['get', 'pods', '-n', ns, '-o', 'json'])).stdout);
       let pods: PodJson[] = [];

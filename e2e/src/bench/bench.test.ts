@@ -95,11 +95,28 @@ describe('fixed-rate generator', () => {
       const r = await runFixedRate({ target: { host: '127.0.0.1', port: srv.http, path: '/' }, rate: 200, durationS: 2, warmupS: 0, connections: 4 });
       assert.equal(r.errors, 0);
       assert.equal(r.completed, 400);
+      assert.equal(r.sustained, true);
       assert.equal(r.latencyMs.count, 400);
       assert.ok(r.latencyMs.max >= 600, `max ${r.latencyMs.max} ms should include the 600 ms stall`);
       assert.ok(r.latencyMs.p90 >= 200, `p90 ${r.latencyMs.p90} ms: ~20% of requests were due in the stall's first 400 ms`);
       // Service time (from the actual write) hides the queueing: that is what the correction adds.
       assert.ok(r.serviceMs.p90 < r.latencyMs.p90);
+    } finally {
+      await stop(srv.child);
+    }
+  });
+});
+
+describe('fixed-rate generator when the path cannot keep up', () => {
+  it('stops at the deadline and writes off what is still pending as a lower bound', async () => {
+    // The 10th request blocks the server for 5 s; the schedule (1 s) plus grace (0.5 s) ends first.
+    const srv = await startServer({ STALL_AT: '10', STALL_MS: '5000' });
+    try {
+      const r = await runFixedRate({ target: { host: '127.0.0.1', port: srv.http, path: '/' }, rate: 100, durationS: 1, warmupS: 0, connections: 4, graceS: 0.5 });
+      assert.equal(r.sustained, false);
+      assert.ok(r.unfinished >= 80, `unfinished ${r.unfinished}: requests 10..100 were stuck behind the stall`);
+      assert.equal(r.latencyMs.count, 100, 'written-off requests still count, with their lower bound');
+      assert.ok(r.latencyMs.max >= 500, 'the first stuck request had waited at least the grace period');
     } finally {
       await stop(srv.child);
     }

@@ -16,6 +16,7 @@ export interface FixedRateOptions {
   durationS: number;
   warmupS: number;
   connections: number;
+  graceS?: number; // how long after the last scheduled send to wait for answers (default 5)
 }
 
 export interface FixedRateResult {
@@ -26,6 +27,10 @@ export interface FixedRateResult {
   completed: number;
   errors: number;
   non2xx: number;
+  /** Requests still queued or in flight at the deadline (end of schedule + grace); their latency
+   *  is recorded as a lower bound (deadline - intended). > 0 means the path did not sustain the rate. */
+  unfinished: number;
+  sustained: boolean;
   achievedRps: number;
   windowEpochMs: [number, number]; // the measured window, wall clock (to match CPU samples)
   latencyMs: LatencySummary; // from intended send time (corrected)
@@ -61,13 +66,17 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
   const latency = new Float64Array(total - warm);
   const service = new Float64Array(total - warm);
   let recorded = 0;
+  let answered = 0; // recorded samples that got a response (not written off at the deadline)
   let sent = 0;
   let completed = 0;
   let errors = 0;
   let non2xx = 0;
   let measureStart = 0n;
   let measureEnd = 0n;
+  let unfinished = 0;
+  const inFlight = new Map<number, bigint>(); // index -> intended send time
   const t0 = nowNs() + 1_000_000n;
+  const deadline = t0 + BigInt(Math.round((opts.warmupS + opts.durationS + (opts.graceS ?? 5)) * 1e9));
 
   const dispatch = (): void => {
     while (queue.length > 0 && idle.length > 0) {
@@ -76,8 +85,10 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
       const intended = queue.shift() as bigint;
       const index = sent++;
       const written = nowNs();
+      inFlight.set(index, intended);
       conn.send((err, status) => {
         const end = nowNs();
+        if (!inFlight.delete(index)) return; // already written off at the deadline
         completed++;
         if (err) errors++;
         else if (status < 200 || status >= 300) non2xx++;
@@ -87,6 +98,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
           latency[recorded] = Number(end - intended) / 1e6;
           service[recorded] = Number(end - written) / 1e6;
           recorded++;
+          answered++;
         }
         if (!err) idle.push(conn);
         dispatch();
@@ -109,6 +121,22 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
         resolve();
         return;
       }
+      if (now > deadline) {
+        // Write off what is still queued or in flight: its latency is at least now - intended.
+        // (Requests never scheduled cannot exist here: the schedule ended `grace` seconds ago.)
+        const pending = [...inFlight.entries(), ...queue.map((intended, i) => [sent + i, intended] as const)];
+        for (const [index, intended] of pending) {
+          unfinished++;
+          if (index < warm || recorded >= latency.length) continue;
+          latency[recorded] = Number(now - intended) / 1e6;
+          service[recorded] = Number.NaN;
+          recorded++;
+        }
+        inFlight.clear();
+        measureEnd = now;
+        resolve();
+        return;
+      }
       setImmediate(tick);
     };
     setImmediate(tick);
@@ -125,10 +153,12 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
     completed,
     errors,
     non2xx,
-    achievedRps: seconds > 0 ? recorded / seconds : 0,
+    unfinished,
+    sustained: unfinished === 0 && errors === 0,
+    achievedRps: seconds > 0 ? Math.round((answered / seconds) * 10) / 10 : 0,
     windowEpochMs: [epoch(measureStart), epoch(measureEnd)],
     latencyMs: summarise(latency.subarray(0, recorded)),
-    serviceMs: summarise(service.subarray(0, recorded)),
+    serviceMs: summarise(service.subarray(0, recorded).filter((v) => !Number.isNaN(v))),
   };
 }
 

@@ -11,6 +11,7 @@ export interface Headline {
   p99Ms: number | null;
   serviceP50Ms: number | null;
   serviceP99Ms: number | null;
+  unfinished: number | null; // fixed-rate requests written off at the deadline (> 0: rate not sustained)
   maxRps: number | null;
   maxP99Ms: number | null;
   bulkMBps: number | null;
@@ -47,6 +48,7 @@ export function headline(s: ScenarioResult): Headline {
     p99Ms: s.fixedRate?.latencyMs.p99 ?? null,
     serviceP50Ms: s.fixedRate?.serviceMs.p50 ?? null,
     serviceP99Ms: s.fixedRate?.serviceMs.p99 ?? null,
+    unfinished: s.fixedRate?.unfinished ?? null,
     maxRps: s.maxThroughput ? Math.round(s.maxThroughput.rps) : null,
     maxP99Ms: s.maxThroughput?.latencyMs.p99 ?? null,
     bulkMBps: s.bulk?.mbPerSec ?? null,
@@ -87,6 +89,7 @@ const ROWS: [keyof Headline, string][] = [
   ['p99Ms', '1k rps p99 ms (from intended send)'],
   ['serviceP50Ms', '1k rps p50 ms (from actual write)'],
   ['serviceP99Ms', '1k rps p99 ms (from actual write)'],
+  ['unfinished', '1k rps: unanswered at deadline (0 = rate held)'],
   ['maxRps', 'max req/s, 64 connections'],
   ['maxP99Ms', 'max-load p99 ms (autocannon, whole ms)'],
   ['bulkMBps', 'bulk TCP MB/s, 1 connection'],

@@ -92,6 +92,19 @@ describe('admin server', () => {
       await other.close();
     }
   });
+
+  it('POST /quitquitquit answers, then stops the proxy', async () => {
+    const other = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: 9, family: 4 }));
+    const res = await call(other.proxy.addresses.admin.port, 'POST', '/quitquitquit');
+    assert.equal(res.status, 200);
+    await other.proxy.stopped;
+    assert.equal(other.proxy.state.name(), 'stopped');
+    const refused = await new Promise<string>((resolve) => {
+      const s = net.connect(other.proxy.addresses.outbound.port, '127.0.0.1', () => { s.destroy(); resolve('connected'); });
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    assert.equal(refused, 'ECONNREFUSED');
+  });
 });
 
 describe('admin server refuses non-loopback callers (D1)', () => {

@@ -29,6 +29,19 @@ function tryConnect(port: number): Promise<string> {
   });
 }
 
+describe('skein-dp entry point', () => {
+  it('--help exits 0 with usage; an unknown command exits 2; a bad run flag exits 2 naming it', async () => {
+    const help = await runFile(process.execPath, [MAIN, '--help']);
+    assert.match(help.stdout, /skein-dp <command>/);
+    const unknown = await runFile(process.execPath, [MAIN, 'proxy']).then(() => 0, (e: { code: number }) => e.code);
+    assert.equal(unknown, 2);
+    const bad = await runFile(process.execPath, [MAIN, 'run', '--detect-timeout', 'fast']).then(
+      () => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--detect-timeout/);
+  });
+});
+
 describe('skein-dp wait', () => {
   it('exits 1 with a message when nothing answers before the timeout', async () => {
     const unused = net.createServer();

@@ -26,7 +26,7 @@ export function createOutbound(deps: PipelineDeps): CaptureListener {
     if (detected.protocol === 'http1') return listener.http.accept(socket, { target, log: accepted.log });
     const result = await forwardTcp(socket, {
       target, head: detected.leftover, idleTimeoutMs: deps.config.idleTimeoutMs,
-      connectTimeoutMs: deps.config.connectTimeoutMs, log: accepted.log,
+      connectTimeoutMs: deps.config.connectTimeoutMs, log: accepted.log, report: accepted.summary,
     });
     accepted.summary.outcome = result.outcome;
     if (result.outcome !== 'ok') deps.metrics.errors.inc({ direction: 'outbound', code: outcomeLabel(result.outcome) });

@@ -194,5 +194,25 @@ describe('L4 forwarding through the inbound listener', () => {
     const refused = await proxy.proxy.metrics.refused.get();
     assert.ok(refused.values.some((v) => v.labels.reason === 'proxy_loop' && v.value === 1));
   });
-});
 
+  it('idle timeout closes a silent connection; one summary log line per connection', async () => {
+    const { port, proxy } = await proxyTo(() => undefined, ['--idle-timeout', '300ms', '--detect-timeout', '50ms']);
+    const client = await connect(port);
+    client.write('hello-idle');
+    const ended = await new Promise<string>((resolve) => {
+      client.on('end', () => resolve('closed'));
+      client.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      client.resume();
+    });
+    assert.equal(ended, 'closed');
+    await waitFor(() => proxy.logs.some((l) => l['msg'] === 'connection closed'), 'the summary line');
+    const line = proxy.logs.find((l) => l['msg'] === 'connection closed') as Record<string, unknown>;
+    assert.equal(line['outcome'], 'idle_timeout');
+    assert.equal(line['proto'], 'opaque');
+    assert.equal(line['bytesIn'], 10);
+    assert.equal(line['direction'], 'inbound');
+    assert.match(String(line['src']), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(line['dst']), /^127\.0\.0\.1:\d+$/);
+    assert.equal(typeof line['conn'], 'number');
+  });
+});

@@ -20,6 +20,8 @@ export interface TcpForwardOptions {
   idleTimeoutMs: number;
   connectTimeoutMs: number;
   log: Logger;
+  /** Receives the outcome as soon as it is known (before the sockets' 'close'), for the connection's summary line. */
+  report?: { outcome?: string };
 }
 
 export interface TcpResult {
@@ -34,7 +36,11 @@ export interface TcpResult {
 export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Promise<TcpResult> {
   return new Promise((resolve) => {
     let outcome = 'ok';
-    const setOutcome = (code: string): void => { if (outcome === 'ok') outcome = code; };
+    const setOutcome = (code: string): void => {
+      if (outcome !== 'ok') return;
+      outcome = code;
+      if (options.report) options.report.outcome = code;
+    };
     const upstream = net.connect({
       host: options.target.host, port: options.target.port, allowHalfOpen: true, noDelay: true,
       ...(options.target.localAddress ? { localAddress: options.target.localAddress } : {}),

@@ -42,3 +42,18 @@ export class DaemonError extends LocalError {
 export class InvalidError extends LocalError {
   constructor(message: string) { super('E_INVALID', message); }
 }
+
+/** A container's environment references something missing or unsupported (CreateContainerConfigError). */
+export class EnvError extends LocalError {
+  constructor(message: string) { super('E_ENV', message); }
+}
+
+/** A volume cannot be materialised yet (missing ConfigMap/Secret) or at all (unsupported type). */
+export class VolumeError extends LocalError {
+  constructor(message: string) { super('E_VOLUME', message); }
+}
+
+/** skein-cp did not start or is not ready. */
+export class ControlPlaneError extends LocalError {
+  constructor(message: string) { super('E_CONTROL_PLANE', message); }
+}

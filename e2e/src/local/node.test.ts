@@ -145,6 +145,35 @@ spec:
       command: ["sh", "-c", "echo attempt; exit 3"]
 `;
 
+const HOOKS = `
+apiVersion: v1
+kind: Pod
+metadata: { name: hooks, namespace: ${NS} }
+spec:
+  volumes: [{ name: shared, emptyDir: {} }]
+  containers:
+    - name: first
+      image: busybox
+      command: ["sleep", "${MARK}"]
+      volumeMounts: [{ name: shared, mountPath: /tmp/sklt-shared-${MARK} }]
+      lifecycle: { postStart: { exec: { command: ["sh", "-c", "sleep 1; echo hook-done > /tmp/sklt-shared-${MARK}/hook"] } } }
+    - name: second
+      image: busybox
+      command: ["sh", "-c", "cat /tmp/sklt-shared-${MARK}/hook; exec sleep ${MARK}"]
+      volumeMounts: [{ name: shared, mountPath: /tmp/sklt-shared-${MARK} }]
+      readinessProbe: { exec: { command: ["test", "-f", "/tmp/sklt-shared-${MARK}/ready"] }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: unhealthy, namespace: ${NS} }
+spec:
+  containers:
+    - name: app
+      image: busybox
+      command: ["sleep", "${MARK}"]
+      livenessProbe: { exec: { command: ["false"] }, periodSeconds: 1, failureThreshold: 2 }
+`;
+
 const MESH = `
 apiVersion: v1
 kind: Namespace
@@ -179,7 +208,7 @@ describe('skein-local node (root, real network namespaces)', () => {
       ...process.env, SKEIN_LOCAL_STATE_DIR: stateDir, SKEIN_LOCAL_BRIDGE: bridge,
       SKEIN_LOCAL_POD_CIDR: `10.250.${n}.0/24`, SKEIN_LOCAL_SERVICE_CIDR: `10.251.${n}.0/24`,
     };
-    for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
+    for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['hooks.yaml', HOOKS], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
       await writeFile(join(stateDir, name), text.replace('${STATE_DIR}', stateDir));
     }
   });
@@ -248,6 +277,25 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.ok((await ok('logs', 'crasher', '-n', NS)).split('\n').filter((l) => l === 'attempt').length >= 2, 'logs append across restarts');
   });
 
+  it('postStart holds the next container; an exec readiness probe gates readiness; failed liveness restarts', async () => {
+    await ok('apply', '-f', join(stateDir, 'hooks.yaml'));
+    await eventually('second container started', async () => {
+      const p = await getPod('hooks', NS);
+      return p.status?.containerStatuses?.[1] && 'running' in p.status.containerStatuses[1].state ? p : undefined;
+    });
+    assert.match(await ok('logs', 'hooks', '-n', NS, '-c', 'second'), /^hook-done$/m, 'second started only after first\'s postStart finished');
+    const before = await getPod('hooks', NS);
+    assert.equal(before.status?.containerStatuses?.[1]?.ready, false, 'not ready while the exec probe fails');
+    assert.equal(before.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    await ok('exec', 'hooks', '-n', NS, '-c', 'second', '--', 'touch', `/tmp/sklt-shared-${MARK}/ready`);
+    await ok('wait', 'pod', 'hooks', '-n', NS, '--for', 'ready', '--timeout', '20s');
+    const unhealthy = await eventually('a liveness restart', async () => {
+      const p = await getPod('unhealthy', NS);
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+    });
+    assert.ok('terminated' in (unhealthy.status!.containerStatuses![0]!.lastState as object));
+  });
+
   it('clear errors: missing namespace, image without command, webhook refusal', async () => {
     const f = join(stateDir, 'bad.yaml');
     await writeFile(f, `apiVersion: v1\nkind: Pod\nmetadata: { name: x, namespace: sklt-nowhere }\nspec: { containers: [{ name: a, image: b, command: [c] }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nocmd, namespace: ${NS} }\nspec: { containers: [{ name: app, image: nginx }] }\n`);
@@ -292,6 +340,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.deepEqual(processes(ours), []);
     assert.equal(existsSync(join(stateDir, 'cp', 'cp.json')), false);
     assert.equal(existsSync(`/tmp/sklt-scratch-${MARK}`), false, 'mount points created for the pod are removed');
+    assert.equal(existsSync(`/tmp/sklt-shared-${MARK}`), false);
   });
 });
 

@@ -6,14 +6,10 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import type { LocalConfig } from '../config.js';
 import type { ControlPlaneInfo } from '../admission/admit.js';
-import { LocalError } from '../errors.js';
+import { ControlPlaneError } from '../errors.js';
 import type { StatePaths } from '../paths.js';
 import { spawnLogged, terminate, type Spawned } from '../runtime/process.js';
 import type { Journal } from '../state/journal.js';
-
-export class ControlPlaneError extends LocalError {
-  constructor(message: string) { super('E_CONTROL_PLANE', message); }
-}
 
 export interface RunningControlPlane { info: ControlPlaneInfo; proc: Spawned; caPem: string; stop: () => Promise<void> }
 

@@ -1,13 +1,14 @@
 // Container environment as kubelet builds it: env (with valueFrom, including the downward API),
 // envFrom, and $(VAR) expansion in env values, command and args (pure).
+import { EnvError } from '../errors.js';
 import type { Container, EnvVar, Pod } from '../model/types.js';
+
+export { EnvError };
 
 /** What the downward API can read besides the pod object. */
 export interface NodeFacts { hostIP: string; cpuCores: number; memoryBytes: number }
 
 export type Lookup = (kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined;
-
-export class EnvError extends Error {}
 
 /** Resolves a fieldRef path (metadata.name, metadata.labels['k'], status.podIP…); undefined when unsupported. */
 export function fieldRefValue(pod: Pod, path: string, node: NodeFacts): string | undefined {

@@ -4,11 +4,10 @@
 import type { KeyObject } from 'node:crypto';
 import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
+import { VolumeError } from '../errors.js';
 import type { DownwardApiFile, KeyToPath, Pod, Volume } from '../model/types.js';
 import { fieldRefValue, resourceValue, type Lookup, type NodeFacts } from '../runtime/env.js';
 import { mintToken } from './token.js';
-
-export class VolumeError extends Error {}
 
 export interface VolumeContext { lookup: Lookup; node: NodeFacts; signingKey: KeyObject }
 

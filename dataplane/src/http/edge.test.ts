@@ -69,6 +69,21 @@ describe('HTTP edge cases', () => {
     assert.deepEqual(res, { status: 200, length: body.length });
   });
 
+  it('an upstream RST in the middle of a body resets the client instead of leaving it waiting (N2)', async () => {
+    const tp = await via(net.createServer((s) => {
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial', () => setTimeout(() => s.resetAndDestroy(), 50)));
+    }));
+    const outcome = await new Promise<string>((resolve) => {
+      const client = net.connect(tp.proxy.addresses.outbound.port, '127.0.0.1', () => client.write('GET /cut HTTP/1.1\r\nHost: a\r\n\r\n'));
+      client.on('data', () => undefined);
+      client.on('end', () => resolve('FIN'));
+      client.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    assert.equal(outcome, 'ECONNRESET', 'a truncated body must not look like a clean close');
+    const errors = await tp.proxy.metrics.errors.get();
+    assert.ok(errors.values.some((v) => v.labels.code === 'upstream_reset' && v.value >= 1));
+  });
+
   it('CONNECT and h2c upgrades are forwarded byte for byte as TCP (O3)', async () => {
     const { server, received } = recordingServer((s) => s.once('data', () => s.end('HTTP/1.1 200 Connection established\r\n\r\ntunnel-bytes')));
     const tp = await via(server);

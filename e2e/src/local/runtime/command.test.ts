@@ -42,6 +42,10 @@ describe('launch argv', () => {
     assert.deepEqual(argv.slice(0, 9), ['ip', 'netns', 'exec', 'skl-x-1', 'unshare', '--uts', '--', '/bin/sh', '-c']);
     const script = argv[9]!;
     assert.match(script, /mount --bind '\/s\/tok' '\/var\/run\/secrets\/skein\/token'\nmount -o remount,bind,ro '\/var\/run\/secrets\/skein\/token'/);
+    const nested = launchArgv({ netns: 'n', hostname: 'h', cwd: '/', user: { uid: 0, gid: 0 }, argv: ['true'], mounts: [
+      { source: '/v/b', target: '/run/secrets/b', readOnly: false }, { source: '/v/a', target: '/run', readOnly: false }] })[9]!;
+    assert.ok(nested.indexOf("mount --bind '/v/a' '/run'") < nested.indexOf("mount --bind '/v/b' '/run/secrets/b'"), 'parents are mounted first');
+    assert.match(nested, /\[ -e '\/run\/secrets\/b' \] \|\| mkdir -p '\/run\/secrets\/b'/);
     assert.match(script, /exec 'setpriv' '--reuid=5678' '--regid=5678' '--clear-groups' '--' 'node' 'it'\\''s'$/);
   });
   it('root needs no setpriv; exec enters the container by pid', () => {

@@ -6,7 +6,7 @@
 // volumes are shared through the same host directories, so containers still see each other's writes.
 import { shQuote } from '../exec.js';
 
-export interface Mount { source: string; target: string; readOnly: boolean }
+export interface Mount { source: string; target: string; readOnly: boolean; isFile?: boolean }
 
 export interface User { uid: number; gid: number }
 
@@ -25,7 +25,11 @@ function userPrefix(u: User): string[] {
 
 export function launchArgv(s: LaunchSpec): string[] {
   const lines = ['set -e', `printf '%s' ${shQuote(s.hostname)} > /proc/sys/kernel/hostname`];
-  for (const m of s.mounts) {
+  // Parents before children, so /run then /run/secrets/x works; a target inside an earlier volume is
+  // created there (the host path was created before launch for targets outside volumes).
+  const ordered = [...s.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+  for (const m of ordered) {
+    if (!m.isFile) lines.push(`[ -e ${shQuote(m.target)} ] || mkdir -p ${shQuote(m.target)}`);
     lines.push(`mount --bind ${shQuote(m.source)} ${shQuote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shQuote(m.target)}`);
   }

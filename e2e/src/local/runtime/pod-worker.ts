@@ -240,8 +240,9 @@ export class PodWorker {
         source = join(vol.hostPath, vm.subPath);
         if (!existsSync(source)) await mkdir(source, { recursive: true, mode: 0o777 });
       }
-      ensureMountTarget(vm.mountPath, statSync(source).isFile(), this.ctx.journal);
-      mounts.push({ source, target: vm.mountPath, readOnly: vm.readOnly === true });
+      const isFile = statSync(source).isFile();
+      ensureMountTarget(vm.mountPath, isFile, this.ctx.journal);
+      mounts.push({ source, target: vm.mountPath, readOnly: vm.readOnly === true, isFile });
     }
     const launch: LaunchSpec = { netns: this.record.netns, hostname: this.pod.spec.hostname ?? name, mounts, cwd: proc.cwd, user, argv: proc.argv };
     return { launch, env };

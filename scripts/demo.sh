@@ -40,8 +40,9 @@ sl get pods -n shop -o wide
 
 FRONTEND="$(pod_of frontend)"
 ORDERS="$(pod_of orders)"
+BILLS="$(pod_of bills)"
 REDIS="$(pod_of redis)"
-if [ -z "$FRONTEND" ] || [ -z "$ORDERS" ] || [ -z "$REDIS" ]; then
+if [ -z "$FRONTEND" ] || [ -z "$ORDERS" ] || [ -z "$BILLS" ] || [ -z "$REDIS" ]; then
   echo "demo: a shop pod is not running; see: ${SL[*]} get pods -n shop -o json" >&2
   exit 1
 fi
@@ -58,7 +59,7 @@ sl exec client -n shop -- redis-cli -h redis.shop -p 6379 PING
 sl exec client -n shop -- redis-cli -h redis.shop -p 6379 GET shop:orders
 
 step "what the sidecars counted (admin endpoint, 127.0.0.1:15000/stats inside each pod)"
-for pod in client "$FRONTEND" "$ORDERS" "$REDIS"; do
+for pod in client "$FRONTEND" "$ORDERS" "$BILLS" "$REDIS"; do
   echo "--- $pod"
   sl admin "$pod" /stats -n shop
   echo

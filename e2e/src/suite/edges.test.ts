@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inbound, outbound, OUTBOUND_DETECT_TIMEOUTS, OUTBOUND_OPAQUE_PORT } from './harness/counters.js';
+import { inbound, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_DETECT_TIMEOUTS, OUTBOUND_OPAQUE_PORT } from './harness/counters.js';
 import type { LocalMesh } from './harness/local-mesh.js';
 import { namespace, pod, service } from './harness/manifests.js';
 import { delta, namesOf, showDelta, sumOf } from './harness/stats.js';
@@ -35,6 +35,8 @@ async function setup(mesh: LocalMesh): Promise<void> {
         { name: 'toolbox', command: ['sleep', 'infinity'] },
         // Bound to 127.0.0.1 only: reachable from inside this pod, never from a peer.
         { name: 'loopback-web', command: ['python3', '-m', 'http.server', '8099', '--bind', '127.0.0.1', '--directory', mesh.filesDir] },
+        // The same files on all addresses: the control for the loopback check, and a meshed server for unmeshed clients.
+        { name: 'web', command: ['python3', '-m', 'http.server', '8098', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8098] },
       ],
     }),
     pod({
@@ -115,7 +117,21 @@ describe('edges of capture', () => {
 
   it('an app bound to 127.0.0.1 is not exposed to other pods through the sidecar', diagnosed(async () => {
     const ip = await mesh.podIP(NS, 'client');
+    // Control: the same peer does reach the pod's listener on 0.0.0.0, through both sidecars.
+    const open = await mesh.execOk(NS, 'banner', ['curl', '-sS', '--fail', '--max-time', '15', `http://${ip}:8098/local.txt`]);
+    assert.equal(open, 'loopback only\n');
     const r = await mesh.exec(NS, 'banner', ['curl', '-sS', '--max-time', '15', `http://${ip}:8099/local.txt`]);
+    assert.notEqual(r.code, 0, `curl to the loopback-only port should fail`);
     assert.ok(!r.stdout.includes('loopback only'), `a peer read a loopback-only listener: ${r.stdout}`);
+  }));
+
+  it('a pod outside the mesh reaches a meshed server in plaintext (default Mesh is PERMISSIVE)', diagnosed(async () => {
+    const ip = await mesh.podIP(NS, 'client');
+    const before = await mesh.stats(NS, 'client');
+    const body = await mesh.execOk(PLAIN, 'outside', ['curl', '-sS', '--fail', '--max-time', '15', `http://${ip}:8098/local.txt`]);
+    assert.equal(body, 'loopback only\n');
+    const after = await mesh.stats(NS, 'client');
+    // The meshed server's sidecar took the request in on its inbound listener.
+    assert.equal(sumOf(after, INBOUND_HTTP_REQUESTS) - sumOf(before, INBOUND_HTTP_REQUESTS), 1, showDelta(delta(before, after)));
   }));
 });

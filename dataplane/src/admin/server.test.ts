@@ -93,6 +93,30 @@ describe('admin server', () => {
     }
   });
 
+  it('drain closes idle keep-alive HTTP connections right away', async () => {
+    const upstream = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const other = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port, family: 4 }),
+      ['--drain-timeout', '60s']);
+    try {
+      const agent = new http.Agent({ keepAlive: true });
+      const closed = new Promise<void>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: other.proxy.addresses.inbound.port, path: '/', agent }, (res) => res.resume());
+        req.on('socket', (socket) => socket.once('close', () => resolve()));
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(other.proxy.activeConnections(), 1, 'the idle keep-alive connection is open');
+      await call(other.proxy.addresses.admin.port, 'POST', '/drain');
+      await closed;
+      assert.equal(other.proxy.activeConnections(), 0);
+      agent.destroy();
+    } finally {
+      await other.close();
+      upstream.closeAllConnections();
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+
   it('POST /quitquitquit answers, then stops the proxy', async () => {
     const other = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: 9, family: 4 }));
     const res = await call(other.proxy.addresses.admin.port, 'POST', '/quitquitquit');

@@ -50,6 +50,9 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   // A client that sends its request and then FIN must still get the whole response (N1); Node's
   // default aborts the request on the client's FIN.
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // This server never listens, but Node starts its connection tracking on 'listening': without it
+  // closeIdleConnections() (drain) is a no-op and headersTimeout (slowloris) is never checked.
+  server.emit('listening');
   const { direction, metrics } = options;
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {

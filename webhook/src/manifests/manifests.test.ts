@@ -189,7 +189,7 @@ suite('RBAC', () => {
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[skein-cp-leader]: get,update',
       'core/secrets: create',
-      'core/secrets[skein-webhook-tls]: get,update,watch',
+      'core/secrets[skein-webhook-tls]: get,update',
     ]);
     assert.equal(find('Role', 'skein-cp').metadata.namespace, 'skein-system');
   });

@@ -133,6 +133,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
           recorded++;
         }
         inFlight.clear();
+        if (measureStart === 0n) measureStart = t0 + BigInt(warm) * intervalNs;
         measureEnd = now;
         resolve();
         return;

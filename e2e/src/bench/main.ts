@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   let profile: ProfileSummary | undefined;
   let upMs: number | undefined;
+  let cliRoundTripMs: number | undefined;
   const log = (m: string): void => console.error(`bench: ${m}`);
   log(`cores: load generator on CPU ${config.clientCpu}, server app + proxies on CPU ${config.serverCpu}; run dir ${runDir}`);
   try {
@@ -67,6 +68,14 @@ async function main(): Promise<number> {
     await sl.up();
     upMs = Date.now() - t0;
     await sl.apply(path.join(config.repoRoot, 'e2e/bench/manifests/namespaces.yaml'));
+    // apply -> Ready is timed around two CLI runs (apply, wait); their own cost, for reference.
+    const trips: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = Date.now();
+      await sl.ok(['get', 'namespaces']);
+      trips.push(Date.now() - t);
+    }
+    cliRoundTripMs = trips.sort((a, b) => a - b)[1];
     const certDir = path.join(runDir, 'certs');
     await mkdir(certDir);
     await makeHaproxyCerts(certDir);
@@ -109,7 +118,7 @@ async function main(): Promise<number> {
     durationS: Math.round((Date.now() - started.getTime()) / 1000),
     git: { commit: git(config.repoRoot, ['rev-parse', 'HEAD']), dirtyFiles: git(config.repoRoot, ['status', '--porcelain']).split('\n').filter(Boolean).length },
     machine: { ...machine(), loadavgAtEnd: os.loadavg() },
-    config: { ...config, repoRoot: undefined, outDir: undefined, skeinLocalUpMs: upMs,
+    config: { ...config, repoRoot: undefined, outDir: undefined, skeinLocalUpMs: upMs, cliRoundTripMs,
       pinning: `load generator taskset -c ${config.clientCpu}; server app, sidecars and haproxy taskset -a -p -c ${config.serverCpu}` },
     headline: heads,
     comparisons: cmp,
@@ -126,6 +135,7 @@ async function main(): Promise<number> {
   console.log(`haproxy: HTTP mode (TCP mode for bulk), ${config.haproxyTls ? 'mutual TLS 1.3' : 'no TLS'} between the two HAProxies, 1 thread each; ` +
     'skein: the sidecars as injected (their /stats are in bench.json)\n');
   console.log(table(heads, cmp));
+  if (cliRoundTripMs !== undefined) console.log(`(apply -> Ready includes two skein-local CLI runs of ~${cliRoundTripMs} ms each and 250 ms polling)`);
   for (const r of Object.values(results)) if (!r.ok) console.log(`\n${r.name}: FAILED: ${r.error}`);
   if (profile) console.log(`\n${profileTable(profile)}`);
   for (const n of notes) console.log(`note: ${n}`);

@@ -213,6 +213,9 @@ describe('HTTP/1.1 path through the outbound listener', () => {
       'two Host headers': 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
       'missing Host': 'GET / HTTP/1.1\r\n\r\n',
       '__proto__ header': 'GET / HTTP/1.1\r\nHost: a\r\n__proto__: x\r\n\r\n',
+      'two Host headers on a WebSocket upgrade': 'GET /ws HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      'two Host headers on an h2c upgrade': 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n',
+      'TE not chunked on CONNECT': 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nTransfer-Encoding: xchunked\r\n\r\n',
     };
     for (const [name, bytes] of Object.entries(corpus)) {
       it(name, async () => {

@@ -93,7 +93,8 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const conn = connections.get(socket);
     if (!conn) return void socket.destroy();
-    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET' && !framingProblem(req)) {
+    if (refuseMalformed(req, socket, conn)) return;
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET') {
       ensureRequestId(req);
       conn.log.info({ method: req.method, authority: req.headers.host, path: (req.url ?? '').split('?')[0] }, 'websocket');
       forwarder.ws(req, socket, head, {
@@ -109,6 +110,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const conn = connections.get(socket);
     if (!conn) return void socket.destroy();
+    if (refuseMalformed(req, socket, conn)) return;
     tunnel(req, socket, head, conn, 'connect');
   });
   server.on('clientError', (err: Error & { code?: string }, socket: net.Socket) => {
@@ -121,6 +123,17 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     conn?.log.info({ err: err.code ?? err.message }, 'malformed HTTP request refused');
     socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
+
+  // Upgrades and CONNECT leave the L7 path: the framing checks must run before their bytes go anywhere.
+  const refuseMalformed = (req: http.IncomingMessage, socket: net.Socket, conn: HttpConnection): boolean => {
+    const problem = framingProblem(req);
+    if (!problem) return false;
+    metrics.refused.inc({ direction, reason: 'bad_request' });
+    conn.log.info({ problem }, 'malformed HTTP request refused');
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    return true;
+  };
 
   const tunnel = (req: http.IncomingMessage, socket: net.Socket, head: Buffer, conn: HttpConnection, kind: string): void => {
     conn.log.info({ method: req.method, kind }, 'forwarding the rest of the connection as TCP');

@@ -174,6 +174,31 @@ spec:
       livenessProbe: { exec: { command: ["false"] }, periodSeconds: 1, failureThreshold: 2 }
 `;
 
+const DEPLOY = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: ${NS} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo } }
+    spec:
+      containers:
+        - name: echo
+          image: alpine/socat
+          command: ["socat", "TCP-LISTEN:9090,fork,reuseaddr,backlog=${MARK}", "SYSTEM:echo $HOSTNAME"]
+          ports: [{ name: tcp, containerPort: 9090 }]
+          readinessProbe: { tcpSocket: { port: tcp }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: ${NS} }
+spec:
+  selector: { app: echo }
+  ports: [{ port: 90, targetPort: tcp }]
+`;
+
 const MESH = `
 apiVersion: v1
 kind: Namespace
@@ -208,7 +233,7 @@ describe('skein-local node (root, real network namespaces)', () => {
       ...process.env, SKEIN_LOCAL_STATE_DIR: stateDir, SKEIN_LOCAL_BRIDGE: bridge,
       SKEIN_LOCAL_POD_CIDR: `10.250.${n}.0/24`, SKEIN_LOCAL_SERVICE_CIDR: `10.251.${n}.0/24`,
     };
-    for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['hooks.yaml', HOOKS], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
+    for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['hooks.yaml', HOOKS], ['deploy.yaml', DEPLOY], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
       await writeFile(join(stateDir, name), text.replace('${STATE_DIR}', stateDir));
     }
   });
@@ -247,6 +272,24 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(hairpin.code, 0, 'a pod reaches its own Service (hairpin)');
     const nat = await sh('iptables-save -t nat');
     assert.match(nat, new RegExp(`-A SKL-${bridge}-SVC .*-j DNAT --to-destination ${web()}:8080`));
+  });
+
+  it('a Deployment names its pods after admission; its Service spreads over both; running pods learn the new name', async () => {
+    await ok('apply', '-f', join(stateDir, 'deploy.yaml'));
+    await ok('wait', 'deployment', 'echo', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    const list = JSON.parse(await ok('get', 'pods', '-n', NS, '-l', 'app=echo', '-o', 'json')) as { items: Pod[] };
+    const names = list.items.map((p) => p.metadata.name!).sort();
+    assert.equal(names.length, 2);
+    for (const name of names) assert.match(name, /^echo-[a-z0-9]{10}-[a-z0-9]{5}$/);
+    const hosts = await ok('exec', 'client', '-n', NS, '-c', 'client', '--', 'cat', '/etc/hosts');
+    assert.match(hosts, new RegExp(`\\techo echo\\.${NS} `), 'hosts of an already running pod now name the new Service');
+    const seen = new Set<string>();
+    for (let i = 0; i < 20 && seen.size < 2; i++) {
+      const r = await cli('exec', 'client', '-n', NS, '--', 'socat', '-T2', '-', `TCP:echo.${NS}:90`);
+      assert.equal(r.code, 0, r.stderr);
+      seen.add(r.stdout.trim());
+    }
+    assert.deepEqual([...seen].sort(), names, 'both endpoints answer through the Service VIP');
   });
 
   it('exec -c runs as the container user with its env and mounts; logs show output', async () => {
@@ -330,8 +373,8 @@ describe('skein-local node (root, real network namespaces)', () => {
   it('down after a daemon crash still removes every namespace, link, chain, route and process', async () => {
     const daemonPid = Number(readFileSync(join(stateDir, 'daemon.pid'), 'utf8'));
     process.kill(daemonPid, 'SIGKILL');
-    const ours = new RegExp(`(^sleep ${MARK} |(^|/)python3 -m http\\.server 8080 --bind 0\\.0\\.0\\.0 --directory ${stateDir} )`);
-    assert.ok(processes(ours).length >= 3, 'containers outlive the daemon');
+    const ours = new RegExp(`(^sleep ${MARK} |(^|/)python3 -m http\\.server 8080 --bind 0\\.0\\.0\\.0 --directory ${stateDir} |^socat TCP-LISTEN:9090,fork,reuseaddr,backlog=${MARK} )`);
+    assert.ok(processes(ours).length >= 5, 'containers outlive the daemon');
     assert.match(await ok('down'), /skein-local is down/);
     assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
     assert.doesNotMatch(await sh('ip -o link show'), new RegExp(`\\b${bridge}\\b`));

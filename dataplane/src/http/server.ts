@@ -65,7 +65,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       const status = res.headersSent ? res.statusCode : 0;
       metrics.httpRequests.inc({ direction, status_class: statusClass(status) });
       conn.log.info({
-        method: req.method, authority: req.headers.host, path: (req.url ?? '').split('?')[0], status,
+        method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024), status,
         bytes: ctx.bytesOut, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         requestId: req.headers['x-request-id'], ...(failure ? { error: failure } : {}),
       }, 'request');
@@ -96,7 +96,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     if (refuseMalformed(req, socket, conn)) return;
     if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET') {
       ensureRequestId(req);
-      conn.log.info({ method: req.method, authority: req.headers.host, path: (req.url ?? '').split('?')[0] }, 'websocket');
+      conn.log.info({ method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024) }, 'websocket');
       forwarder.ws(req, socket, head, {
         target: conn.target, log: conn.log, bytesOut: 0, closeAfter: () => true,
         onFailure: (f) => metrics.errors.inc({ direction, code: f.code }),
@@ -165,4 +165,9 @@ function requestHead(req: http.IncomingMessage): Buffer {
   let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+/** Client-chosen values in log lines are bounded (a 16 KiB path per request would flood the logs). */
+function clip(value: string | undefined, max: number): string | undefined {
+  return value === undefined || value.length <= max ? value : `${value.slice(0, max)}…`;
 }

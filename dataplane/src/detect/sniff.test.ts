@@ -86,7 +86,7 @@ describe('detect (on a socket)', () => {
   }
 
   it('HTTP/1 split over two writes keeps every byte', async () => {
-    const r = await detectOn((c) => { c.write('GET /a'); setTimeout(() => c.end(' HTTP/1.1\r\nHost: x\r\n\r\n'), 50); });
+    const r = await detectOn((c) => { c.write('GET /a'); setTimeout(() => c.end(' HTTP/1.1\r\nHost: x\r\n\r\n'), 50); }, 10_000);
     assert.equal(r.protocol, 'http1');
     assert.equal(r.bytes.toString(), 'GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
   });

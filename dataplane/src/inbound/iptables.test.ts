@@ -65,7 +65,7 @@ describe('real iptables REDIRECT + SO_ORIGINAL_DST (skein-dp init + skein-dp run
       await started(child, /up/);
     }
     const proxy = inNs(POD_NS, ['setpriv', '--reuid=5678', '--regid=5678', '--clear-groups', process.execPath, MAIN, 'run', '--log-level', 'debug'],
-      { POD_IP: POD });
+      { POD_IP: POD, SKEIN_ORIGINAL_PROBES: JSON.stringify({ app: { liveness: { httpGet: { path: '/', port: 8080 } }, readiness: { tcpSocket: { port: 8080 } } } }) });
     children.push(proxy);
     await started(proxy, /"msg":"ready"/);
     await run('ip', ['netns', 'exec', POD_NS, process.execPath, MAIN, 'wait', '--timeout', '10s']);
@@ -100,5 +100,15 @@ describe('real iptables REDIRECT + SO_ORIGINAL_DST (skein-dp init + skein-dp run
     assert.equal(res.code, '200');
     assert.equal(res.body, 'peer rid=yes');
     assert.ok((await stats())['skein_dp_connections_total{direction="outbound",protocol="http1"}']! >= 1);
+  });
+
+  it('/app-health probes reach the app directly from 127.0.0.6, not through the inbound listener', async () => {
+    const before = (await stats())['skein_dp_connections_total{direction="inbound",protocol="http1"}'] ?? 0;
+    for (const kind of ['liveness', 'readiness']) {
+      const res = await curl(PEER_NS, `http://${POD}:15020/app-health/app/${kind}`);
+      assert.equal(res.code, '200', kind);
+    }
+    const after = (await stats())['skein_dp_connections_total{direction="inbound",protocol="http1"}'] ?? 0;
+    assert.equal(after, before, 'the probes were not captured into 15006');
   });
 });

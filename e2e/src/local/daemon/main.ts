@@ -41,6 +41,8 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     finish(code);
   };
   const state: ApiState = { ready: false, onShutdown: () => void shutdown(0) };
+  // One pod's bug must not take the node down: log stray rejections instead of crashing.
+  process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection'));
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
   try {

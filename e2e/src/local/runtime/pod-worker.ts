@@ -83,6 +83,7 @@ export class PodWorker {
     await Promise.all(this.apps.map(async (r) => { await r.runPreStop(grace); await r.kill(grace); }));
     for (const r of [...this.init].reverse()) await r.kill(grace);
     await this.done;
+    await this.recordWrites;
     await deletePodNetwork(this.record);
     await rm(this.podDir(), { recursive: true, force: true });
     await rm(runtimeRecordPath(this.ctx.paths, this.ns, this.record.name), { force: true });
@@ -252,11 +253,17 @@ export class PodWorker {
     return { ...this.pod, status: { ...(this.pod.status ?? { phase: 'Pending' }), podIP: this.ip, hostIP: this.ctx.node.hostIP } };
   }
 
-  private async writeRecord(): Promise<void> {
+  private recordWrites: Promise<void> = Promise.resolve();
+
+  /** Serialised: overlapping writes through the same temp file would tear the record. */
+  private writeRecord(): Promise<void> {
     const f = runtimeRecordPath(this.ctx.paths, this.ns, this.record.name);
-    await mkdir(this.ctx.paths.runtimeDir, { recursive: true });
-    await writeFile(`${f}.tmp`, JSON.stringify(this.record, null, 2));
-    await rename(`${f}.tmp`, f);
+    this.recordWrites = this.recordWrites.then(async () => {
+      await mkdir(this.ctx.paths.runtimeDir, { recursive: true });
+      await writeFile(`${f}.tmp`, JSON.stringify(this.record, null, 2));
+      await rename(`${f}.tmp`, f);
+    }).catch((err: Error) => this.log.error({ err: err.message }, 'writing the runtime record failed'));
+    return this.recordWrites;
   }
 
   statusSnapshot(): NonNullable<Pod['status']> {

@@ -131,6 +131,14 @@ describe('traffic through two sidecars', () => {
     assert.deepEqual(seen, { httpVersion: '2.0', method: 'POST', path: '/h2/path?q=1', received: 7 });
   }));
 
+  it('nghttp multiplexes three streams over one h2c connection', diagnosed(async () => {
+    // nghttp uses prior knowledge for http:// URIs (no -u); -m 3 sends the request three times at once.
+    const out = await mesh.execOk(NS, 'client', ['nghttp', '-m', '3', '-t', '20', `http://${host('h2c')}/multiplexed`]);
+    const replies = out.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    assert.equal(replies.length, 3, out);
+    for (const r of replies) assert.deepEqual(r, { httpVersion: '2.0', method: 'GET', path: '/multiplexed', received: 0 });
+  }));
+
   it('a WebSocket echo works through the mesh', diagnosed(async () => {
     const out = await mesh.execOk(NS, 'client', ['node', fixture('ws-client.js'), `ws://${host('ws')}/echo`, '6'], { timeoutMs: 45_000 });
     assert.deepEqual(JSON.parse(out.trim()), { echoed: 6, closeCode: 1000 });

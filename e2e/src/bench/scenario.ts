@@ -49,80 +49,100 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const MEASURED: ProcRole[] = ['sidecar', 'haproxy', 'server'];
 
+export interface ScenarioHooks {
+  beforeLoad?: (procs: PodProc[]) => Promise<void>;
+  afterLoad?: () => Promise<void>;
+}
+
+/** Applies a rendered pod template and times apply -> Ready. */
+async function startPod(sl: SkeinLocal, config: BenchConfig, file: string, pod: string, ns: string): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await sl.apply(file);
+  await sl.waitReady(pod, ns, config.readyTimeoutS);
+  return elapsedMs(t0);
+}
+
+/** Runs the three load phases; a failing phase is recorded and the next one still runs. */
+async function runLoad(load: LoadRunner, target: Target, result: ScenarioResult, errors: string[]): Promise<void> {
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+  result.fixedRate = await phase('fixed rate', () => load.fixedRate(target));
+  result.maxThroughput = await phase('max throughput', () => load.maxThroughput(target));
+  result.bulk = await phase('bulk', () => load.bulk(target));
+}
+
+async function sidecarStats(sl: SkeinLocal, ns: string, pods: string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const pod of pods) {
+    const r = await sl.admin(pod, ns, '/stats');
+    try {
+      out[pod] = JSON.parse(r.stdout) as unknown;
+    } catch {
+      out[pod] = r.code === 0 ? r.stdout : `admin /stats failed (${r.code}): ${r.stderr.trim()}`;
+    }
+  }
+  return out;
+}
+
 export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: ScenarioSpec, runDir: string,
-  hooks: { beforeLoad?: (procs: PodProc[]) => Promise<void>; afterLoad?: () => Promise<void> } = {}): Promise<ScenarioResult> {
+  hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
   const result: ScenarioResult = { name: spec.name, ok: false, loadavgBefore: os.loadavg(), processes: [] };
+  const errors: string[] = [];
   const files: string[] = [];
   let procs: PodProc[] = [];
   try {
-    const serverFile = await render(config.repoRoot, spec.serverTemplate, runDir, `${spec.name}-server.yaml`,
-      { NAMESPACE: spec.ns, ...spec.vars });
-    files.push(serverFile);
-    let t0 = process.hrtime.bigint();
-    await sl.apply(serverFile);
-    await sl.waitReady(spec.serverPod, spec.ns, config.readyTimeoutS);
-    const serverReady = elapsedMs(t0);
+    const vars = { NAMESPACE: spec.ns, ...spec.vars };
+    files.push(await render(config.repoRoot, spec.serverTemplate, runDir, `${spec.name}-server.yaml`, vars));
+    const serverReady = await startPod(sl, config, files[0] as string, spec.serverPod, spec.ns);
     const serverIp = (await sl.pod(spec.serverPod, spec.ns)).status?.podIP;
     if (!serverIp) throw new Error(`${spec.ns}/${spec.serverPod} is Ready but has no status.podIP`);
     result.serverIp = serverIp;
-
-    const clientFile = await render(config.repoRoot, spec.clientTemplate, runDir, `${spec.name}-client.yaml`,
-      { NAMESPACE: spec.ns, SERVER_IP: serverIp, ...spec.vars });
-    files.push(clientFile);
-    t0 = process.hrtime.bigint();
-    await sl.apply(clientFile);
-    await sl.waitReady(spec.clientPod, spec.ns, config.readyTimeoutS);
-    result.readyMs = { server: serverReady, client: elapsedMs(t0) };
+    files.push(await render(config.repoRoot, spec.clientTemplate, runDir, `${spec.name}-client.yaml`, { ...vars, SERVER_IP: serverIp }));
+    result.readyMs = { server: serverReady, client: await startPod(sl, config, files[1] as string, spec.clientPod, spec.ns) };
 
     procs = [...(await podProcs(sl, spec.serverPod, spec.ns)), ...(await podProcs(sl, spec.clientPod, spec.ns))];
     await pin(procs.map((p) => p.pid), config.serverCpu);
     const measured = procs.filter((p) => MEASURED.includes(p.role));
-    const reports = new Map<number, ProcReport>(measured.map((p) => [p.pid, {
+    const reports: ProcReport[] = measured.map((p) => ({
       ...p, idleRssKb: null, loadPeakRssKb: null, hwmKb: null, cpuCoresAtFixedRate: null, cpuCoresAtMax: null,
-    }]));
-    result.processes = [...reports.values()];
+    }));
+    result.processes = reports;
     await sleep(1000); // let start-up work (discovery, certificates) settle before "idle"
-    for (const r of reports.values()) r.idleRssKb = (await sample(r.pid))?.rssKb ?? null;
+    for (const r of reports) r.idleRssKb = (await sample(r.pid))?.rssKb ?? null;
 
     const target: Target = { pod: spec.clientPod, ns: spec.ns, ...spec.target(serverIp) };
     const load = new LoadRunner(sl, config);
     await load.reachable(target);
     if (hooks.beforeLoad) await hooks.beforeLoad(procs);
-
     const sampler = new Sampler(measured.map((p) => p.pid));
     try {
-      result.fixedRate = await load.fixedRate(target);
-      result.maxThroughput = await load.maxThroughput(target);
-      result.bulk = await load.bulk(target);
+      await runLoad(load, target, result, errors);
     } finally {
       if (hooks.afterLoad) await hooks.afterLoad();
       await sampler.stop();
-      for (const r of reports.values()) {
-        r.loadPeakRssKb = sampler.peakRssKb(r.pid);
-        r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
-        if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
-        if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);
-      }
+    }
+    for (const r of reports) {
+      r.loadPeakRssKb = sampler.peakRssKb(r.pid);
+      r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
+      if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
+      if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);
     }
     const sidecarPods = [...new Set(measured.filter((p) => p.role === 'sidecar').map((p) => p.pod))];
-    if (sidecarPods.length) {
-      result.sidecarStats = {};
-      for (const pod of sidecarPods) {
-        const r = await sl.admin(pod, spec.ns, '/stats');
-        try {
-          result.sidecarStats[pod] = JSON.parse(r.stdout) as unknown;
-        } catch {
-          result.sidecarStats[pod] = r.code === 0 ? r.stdout : `admin /stats failed (${r.code}): ${r.stderr.trim()}`;
-        }
-      }
-    }
-    result.ok = true;
+    if (sidecarPods.length) result.sidecarStats = await sidecarStats(sl, spec.ns, sidecarPods);
   } catch (err) {
-    result.error = err instanceof Error ? err.message : String(err);
+    errors.push(err instanceof Error ? err.message : String(err));
   } finally {
-    for (const f of files.reverse()) await sl.delete(f);
-    await waitGone(procs.map((p) => p.pid), 45_000);
+    for (const f of [...files].reverse()) await sl.delete(f);
+    if (!(await waitGone(procs.map((p) => p.pid), 45_000))) errors.push('pods\' processes still running 45 s after delete');
   }
+  result.ok = errors.length === 0;
+  if (errors.length) result.error = errors.join('; ');
   return result;
 }
 

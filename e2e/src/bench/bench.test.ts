@@ -96,6 +96,7 @@ describe('fixed-rate generator', () => {
       assert.equal(r.errors, 0);
       assert.equal(r.completed, 400);
       assert.equal(r.sustained, true);
+      assert.equal(r.generatorLagMs.count, 400);
       assert.equal(r.latencyMs.count, 400);
       assert.ok(r.latencyMs.max >= 600, `max ${r.latencyMs.max} ms should include the 600 ms stall`);
       assert.ok(r.latencyMs.p90 >= 200, `p90 ${r.latencyMs.p90} ms: ~20% of requests were due in the stall's first 400 ms`);

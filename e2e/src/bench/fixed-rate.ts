@@ -35,6 +35,9 @@ export interface FixedRateResult {
   windowEpochMs: [number, number]; // the measured window, wall clock (to match CPU samples)
   latencyMs: LatencySummary; // from intended send time (corrected)
   serviceMs: LatencySummary; // from actual write (uncorrected)
+  /** How late the generator itself noticed that a request was due (its event loop's lag on its
+   *  core). Large values mean the client side, not the path, was starved of CPU. */
+  generatorLagMs: LatencySummary;
 }
 
 function parseArgs(argv: string[]): FixedRateOptions {
@@ -65,6 +68,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
   const warm = Math.round(opts.warmupS * opts.rate);
   const latency = new Float64Array(total - warm);
   const service = new Float64Array(total - warm);
+  const lag = new Float64Array(total);
   let recorded = 0;
   let answered = 0; // recorded samples that got a response (not written off at the deadline)
   let sent = 0;
@@ -74,6 +78,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
   let measureStart = 0n;
   let measureEnd = 0n;
   let unfinished = 0;
+  let scheduled = 0;
   const inFlight = new Map<number, bigint>(); // index -> intended send time
   const t0 = nowNs() + 1_000_000n;
   const deadline = t0 + BigInt(Math.round((opts.warmupS + opts.durationS + (opts.graceS ?? 5)) * 1e9));
@@ -107,13 +112,14 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
   };
 
   await new Promise<void>((resolve) => {
-    let scheduled = 0;
     // setImmediate spin: the generator owns its core (taskset -c 1), and timers are too coarse
     // (~1 ms) for a 1 ms interval. I/O is still polled on every turn of the loop.
     const tick = (): void => {
       const now = nowNs();
       while (scheduled < total && t0 + BigInt(scheduled) * intervalNs <= now) {
-        queue.push(t0 + BigInt(scheduled) * intervalNs);
+        const due = t0 + BigInt(scheduled) * intervalNs;
+        lag[scheduled] = Number(now - due) / 1e6;
+        queue.push(due);
         scheduled++;
       }
       dispatch();
@@ -159,6 +165,7 @@ export async function runFixedRate(opts: FixedRateOptions): Promise<FixedRateRes
     achievedRps: seconds > 0 ? Math.round((answered / seconds) * 10) / 10 : 0,
     windowEpochMs: [epoch(measureStart), epoch(measureEnd)],
     latencyMs: summarise(latency.subarray(0, recorded)),
+    generatorLagMs: summarise(lag.subarray(warm, scheduled)),
     serviceMs: summarise(service.subarray(0, recorded).filter((v) => !Number.isNaN(v))),
   };
 }

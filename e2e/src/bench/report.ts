@@ -11,6 +11,7 @@ export interface Headline {
   p99Ms: number | null;
   serviceP50Ms: number | null;
   serviceP99Ms: number | null;
+  generatorLagP99Ms: number | null; // the client's own scheduling lag (its core was busy)
   unfinished: number | null; // fixed-rate requests written off at the deadline (> 0: rate not sustained)
   maxRps: number | null;
   maxP99Ms: number | null;
@@ -49,6 +50,7 @@ export function headline(s: ScenarioResult): Headline {
     serviceP50Ms: s.fixedRate?.serviceMs.p50 ?? null,
     serviceP99Ms: s.fixedRate?.serviceMs.p99 ?? null,
     unfinished: s.fixedRate?.unfinished ?? null,
+    generatorLagP99Ms: s.fixedRate?.generatorLagMs?.p99 ?? null,
     maxRps: s.maxThroughput ? Math.round(s.maxThroughput.rps) : null,
     maxP99Ms: s.maxThroughput?.latencyMs.p99 ?? null,
     bulkMBps: s.bulk?.mbPerSec ?? null,
@@ -90,6 +92,7 @@ const ROWS: [keyof Headline, string][] = [
   ['serviceP50Ms', '1k rps p50 ms (from actual write)'],
   ['serviceP99Ms', '1k rps p99 ms (from actual write)'],
   ['unfinished', '1k rps: unanswered at deadline (0 = rate held)'],
+  ['generatorLagP99Ms', '1k rps: generator\'s own lag p99 ms'],
   ['maxRps', 'max req/s, 64 connections'],
   ['maxP99Ms', 'max-load p99 ms (autocannon, whole ms)'],
   ['bulkMBps', 'bulk TCP MB/s, 1 connection'],

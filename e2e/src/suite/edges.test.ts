@@ -8,6 +8,7 @@ import { inbound, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_DETECT_TIMEOUTS, OUT
 import type { LocalMesh } from './harness/local-mesh.js';
 import { namespace, pod, service } from './harness/manifests.js';
 import { delta, namesOf, showDelta, sumOf } from './harness/stats.js';
+import { PYTHON3 } from './harness/paths.js';
 import { meshSuite } from './harness/suite.js';
 
 const NS = 'e2e-edges';
@@ -34,9 +35,9 @@ async function setup(mesh: LocalMesh): Promise<void> {
       containers: [
         { name: 'toolbox', command: ['sleep', 'infinity'] },
         // Bound to 127.0.0.1 only: reachable from inside this pod, never from a peer.
-        { name: 'loopback-web', command: ['python3', '-m', 'http.server', '8099', '--bind', '127.0.0.1', '--directory', mesh.filesDir] },
+        { name: 'loopback-web', command: [PYTHON3, '-m', 'http.server', '8099', '--bind', '127.0.0.1', '--directory', mesh.filesDir] },
         // The same files on all addresses: the control for the loopback check, and a meshed server for unmeshed clients.
-        { name: 'web', command: ['python3', '-m', 'http.server', '8098', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8098] },
+        { name: 'web', command: [PYTHON3, '-m', 'http.server', '8098', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8098] },
       ],
     }),
     pod({
@@ -51,7 +52,7 @@ async function setup(mesh: LocalMesh): Promise<void> {
     service('banner', NS, { app: 'banner' }, BANNER_PORTS.map((port) => ({ name: `p${port}`, port, targetPort: port }))),
     pod({
       name: 'outside', namespace: PLAIN,
-      containers: [{ name: 'web', command: ['python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8080] }],
+      containers: [{ name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', mesh.filesDir], ports: [8080] }],
     }),
     service('outside', PLAIN, { app: 'outside' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
   ]);

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { inbound, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_HTTP_REQUESTS } from './harness/counters.js';
 import { SIDECAR, type LocalMesh } from './harness/local-mesh.js';
 import { namespace, pod, service } from './harness/manifests.js';
-import { fixture } from './harness/paths.js';
+import { fixture, PYTHON3 } from './harness/paths.js';
 import { delta, showDelta, sumOf } from './harness/stats.js';
 import { meshSuite } from './harness/suite.js';
 
@@ -42,7 +42,7 @@ async function setup(mesh: LocalMesh): Promise<void> {
     pod({ name: 'client', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
     pod({
       name: 'web', namespace: NS,
-      containers: [{ name: 'web', command: ['python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080] }],
+      containers: [{ name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080] }],
     }),
     service('web', NS, { app: 'web' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
     pod({

@@ -26,6 +26,22 @@ export interface ExecOptions {
 
 export const SIDECAR = 'skein-proxy';
 
+/**
+ * Bridge `skle<pid%1000>` and ranges 10.252/253.<n>.0/24 from the pid; when an instance that was
+ * never torn down (a killed run) still holds them, the next free pair is taken instead.
+ */
+function freeSlot(pid: number): { bridge: string; n: number } {
+  const routes = spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (let k = 0; k < 1000; k++) {
+    const bridge = `skle${(pid + k) % 1000}`;
+    const n = ((pid + k) % 250) + 1;
+    const linkTaken = spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0;
+    const rangeTaken = routes.includes(`10.252.${n}.0/24`) || routes.includes(`10.253.${n}.0/24`);
+    if (!linkTaken && !rangeTaken) return { bridge, n };
+  }
+  throw new Error('no free skle<N> bridge / 10.252.<n>.0/24 range: run `skein-local down` for stale instances');
+}
+
 export class LocalMesh {
   readonly workDir: string;
   readonly stateDir: string;
@@ -38,13 +54,13 @@ export class LocalMesh {
 
   constructor(tag: string) {
     const pid = process.pid;
-    const n = (pid % 250) + 1;
+    const slot = freeSlot(pid);
     this.workDir = join(tmpdir(), `skein-e2e-${tag}-${pid}`);
     this.stateDir = join(this.workDir, 'state');
     this.filesDir = join(this.workDir, 'files');
-    this.bridge = `skle${pid % 1000}`;
-    this.podCidr = `10.252.${n}.0/24`;
-    this.serviceCidr = `10.253.${n}.0/24`;
+    this.bridge = slot.bridge;
+    this.podCidr = `10.252.${slot.n}.0/24`;
+    this.serviceCidr = `10.253.${slot.n}.0/24`;
     mkdirSync(this.filesDir, { recursive: true });
   }
 

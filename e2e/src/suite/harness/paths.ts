@@ -9,3 +9,9 @@ export const FIXTURES = resolve(REPO_ROOT, 'e2e', 'dist', 'suite', 'fixtures');
 export function fixture(name: string): string {
   return resolve(FIXTURES, name);
 }
+
+/**
+ * Debian's python3 (bootstrap installs it), named by path so that a python from a version manager
+ * earlier in PATH (pyenv shims) is not what the suite tests against.
+ */
+export const PYTHON3 = '/usr/bin/python3';

@@ -46,7 +46,8 @@ export function parseConfig(flags: Record<string, string | undefined>, env: Reco
     throw new ConfigError(`--pod-cidr ${podCidr.text} and --service-cidr ${serviceCidr.text} overlap: pick disjoint ranges`);
   }
   const repoRoot = resolve(flags['repo-root'] ?? env.SKEIN_LOCAL_REPO_ROOT ?? repoRootFromHere());
-  const instanceId = createHash('sha256').update(bridge).digest('hex').slice(0, 4);
+  // 6 hex digits: veth names are k<id><8 hex of the pod uid> = 15 characters, the kernel's limit.
+  const instanceId = createHash('sha256').update(bridge).digest('hex').slice(0, 6);
   return { stateDir, bridge, podCidr, serviceCidr, repoRoot, instanceId };
 }
 

@@ -3,14 +3,29 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { fixedResolver } from '../transport/resolver.js';
 import { startTestProxy, listenOn, closeServer, type TestProxy } from '../proxy/testing.js';
 import { decodeHealthStatus, encodeHealthResponse } from './probes.js';
+
+// A self-signed P-256 certificate for a test HTTPS app (a fixture: the kubelet, and so the proxy, must not
+// verify it). Test-only key, valid until 2126; generated with openssl req -x509 -newkey ec.
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2WGJo8hLSEGWp9Os
+JmTwLE6hgioaujbjgv9IFU67v3ShRANCAAQQ4K7ZVFpzQX9Bi+7KMQ1itmXEZLEe
+shELZX8ZIaTpcp/iagd/GNYInnUhoHE5EZ37gxyajl7u1DFH4Soc/YBq
+-----END PRIVATE KEY-----`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmTCCAT+gAwIBAgIUP36PL29Nol2PfYGKEWP6zZHfU/8wCgYIKoZIzj0EAwIw
+ITEfMB0GA1UEAwwWc2tlaW4tdGVzdC1zZWxmLXNpZ25lZDAgFw0yNjExMjUxMjUz
+MjFaGA8yMTI2MTEwMTEyNTMyMVowITEfMB0GA1UEAwwWc2tlaW4tdGVzdC1zZWxm
+LXNpZ25lZDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABBDgrtlUWnNBf0GL7sox
+DWK2ZcRksR6yEQtlfxkhpOlyn+JqB38Y1giedSGgcTkRnfuDHJqOXu7UMUfhKhz9
+gGqjUzBRMB0GA1UdDgQWBBQYP2UPK8HL5NJZ6KiYo+r6s+YSEDAfBgNVHSMEGDAW
+gBQYP2UPK8HL5NJZ6KiYo+r6s+YSEDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49
+BAMCA0gAMEUCIQCydZI9igwM8z6PfF12m8UVEBDYTEzBwx9T6NGIxh/WMQIgDSrK
+li0rZ7KHhsPLG4poljgygpAF4epLWmzitfAndwQ=
+-----END CERTIFICATE-----`;
 
 function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -32,7 +47,6 @@ describe('health server /app-health runs the original probes', () => {
   let tp: TestProxy;
   let closedPort: number;
   const seenHeaders: http.IncomingHttpHeaders[] = [];
-  let dir: string;
 
   before(async () => {
     app = http.createServer((req, res) => {
@@ -42,10 +56,7 @@ describe('health server /app-health runs the original probes', () => {
       res.end();
     });
     const appPort = await listenOn(app);
-    dir = mkdtempSync(join(tmpdir(), 'sk-ut-dp-health-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=self-signed', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    tlsApp = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('ok'));
+    tlsApp = https.createServer({ key: TEST_KEY, cert: TEST_CERT }, (_req, res) => res.end('ok'));
     const tlsPort = await listenOn(tlsApp);
     tcpOnly = net.createServer((s) => s.end());
     const tcpPort = await listenOn(tcpOnly);
@@ -85,7 +96,6 @@ describe('health server /app-health runs the original probes', () => {
     await tp?.close();
     grpcServer?.forceShutdown();
     for (const s of [app, tlsApp, tcpOnly]) if (s) await closeServer(s);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const health = (): number => tp.proxy.addresses.health.port;

@@ -173,6 +173,20 @@ describe('summariseProfiles', () => {
     assert.ok(s.byArea.length > 0);
   });
 
+  it('charges a native function to the area of its JavaScript caller', async () => {
+    const sub = await mkdtemp(path.join(dir, 'native-'));
+    const script = "const fs=require('fs');const fd=fs.openSync('/dev/null','w');" +
+      "function writeLots(){const s='y'.repeat(200);for(let i=0;i<200000;i++)fs.writeSync(fd,s)}writeLots()";
+    await promisify(execFile)(process.execPath, ['--cpu-prof', '--cpu-prof-dir', sub, '-e', script]);
+    const files = (await readdir(sub)).map((f) => path.join(sub, f));
+    const s = await summariseProfiles(files, repoRoot, 5);
+    const native = s.top.find((e) => e.function === 'writeString');
+    assert.ok(native, `writeString among ${JSON.stringify(s.top.map((e) => e.function))}`);
+    assert.equal(native.url, '');
+    assert.equal(native.via, 'node fs');
+    assert.equal(s.byArea[0]?.area, 'node fs');
+  });
+
   it('names the area a script belongs to', () => {
     assert.equal(areaOf('dataplane/dist/http/pool.js:10', 'f'), 'skein dataplane/http');
     assert.equal(areaOf('dataplane/dist/main.js:3', 'f'), 'skein dataplane/main');

@@ -7,7 +7,7 @@
 // runs the same sampling profiler over the inspector protocol. The result is the same .cpuprofile
 // format, limited to the load window (start-up is not in it, which is what we want to read).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile, chmod } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { PodProc } from './procs.js';
@@ -60,10 +60,14 @@ export class SidecarProfiler {
     clearTimeout(guard);
   }
 
-  async summary(): Promise<ProfileSummary | undefined> {
+  /** Summarises the profiles and keeps them in `keepDir` (open them in Chrome DevTools). */
+  async summary(keepDir: string): Promise<ProfileSummary | undefined> {
     const files: string[] = [];
     for (const a of this.agents) if ((await a.exited) === 0) files.push(a.file);
     if (files.length === 0) return undefined;
+    await rm(keepDir, { recursive: true, force: true }); // no profiles of an earlier run mixed in
+    await mkdir(keepDir, { recursive: true });
+    for (const f of files) await copyFile(f, path.join(keepDir, path.basename(f)));
     return summariseProfiles(files, this.config.repoRoot);
   }
 }

@@ -88,7 +88,7 @@ async function main(): Promise<number> {
         afterLoad: profiler ? () => profiler.stop() : undefined,
       });
       if (profiler) {
-        profile = await profiler.summary();
+        profile = await profiler.summary(path.join(config.outDir, 'profiles'));
         notes.push(...profiler.notes);
       }
       const r = results[name] as ScenarioResult;

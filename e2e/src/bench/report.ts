@@ -131,7 +131,7 @@ export function profileTable(p: ProfileSummary): string {
   const lines = [`sidecar CPU profile: ${p.files} file(s), busy ${p.busyMs} ms of ${p.totalMs} ms sampled (idle ${p.idleMs} ms)`,
     '  self ms   % busy  function  (script:line)'];
   for (const e of p.top) {
-    lines.push(`  ${String(e.selfMs).padStart(7)}  ${String(e.pctOfBusy).padStart(6)}  ${e.function}  ${e.url ? `(${e.url})` : ''}`);
+    lines.push(`  ${String(e.selfMs).padStart(7)}  ${String(e.pctOfBusy).padStart(6)}  ${e.function}  ${e.url ? `(${e.url})` : ''}${e.via ? `(native, called from ${e.via})` : ''}`);
   }
   lines.push('  by area:');
   for (const a of p.byArea) lines.push(`  ${String(a.selfMs).padStart(7)}  ${String(a.pctOfBusy).padStart(6)}  ${a.area}`);

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inbound, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_HTTP_REQUESTS } from './harness/counters.js';
+import { inbound, INBOUND_BYTES_RX, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_BYTES_TX, OUTBOUND_HTTP_REQUESTS } from './harness/counters.js';
+import { observeHops } from './harness/hops.js';
 import { SIDECAR, type LocalMesh } from './harness/local-mesh.js';
 import { namespace, pod, service } from './harness/manifests.js';
 import { fixture, PYTHON3 } from './harness/paths.js';
@@ -84,8 +85,12 @@ describe('traffic through two sidecars', () => {
     const byName = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${host('web')}/hello.txt`]);
     assert.equal(byName, 'hello through the mesh\n');
     const ip = await mesh.podIP(NS, 'web');
-    const byIp = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${ip}:8080/hello.txt`]);
-    assert.equal(byIp, 'hello through the mesh\n');
+    const hops = await observeHops(mesh, NS, 'client', 'web', async () => {
+      const byIp = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${ip}:8080/hello.txt`]);
+      assert.equal(byIp, 'hello through the mesh\n');
+    });
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.equal(hops.serverInboundRequests, 1, hops.why);
   }));
 
   it('each app connection passes the client sidecar once and reaches the server sidecar (no recapture, no loop)', diagnosed(async () => {
@@ -113,17 +118,27 @@ describe('traffic through two sidecars', () => {
   it('redis-cli talks to redis-server (PING, SET, GET)', diagnosed(async () => {
     const cli = (...args: string[]): Promise<string> =>
       mesh.execOk(NS, 'client', ['redis-cli', '-h', host('redis'), '-p', '6379', ...args], { timeoutMs: 30_000 });
-    assert.equal((await cli('PING')).trim(), 'PONG');
-    const value = `v-${process.pid}-${Date.now()}`;
-    assert.equal((await cli('SET', 'e2e:key', value)).trim(), 'OK');
-    assert.equal((await cli('GET', 'e2e:key')).trim(), value);
+    const hops = await observeHops(mesh, NS, 'client', 'redis', async () => {
+      assert.equal((await cli('PING')).trim(), 'PONG');
+      const value = `v-${process.pid}-${Date.now()}`;
+      assert.equal((await cli('SET', 'e2e:key', value)).trim(), 'OK');
+      assert.equal((await cli('GET', 'e2e:key')).trim(), value);
+    });
+    // Plain TCP cannot be pooled: three redis-cli runs, three connections on each side.
+    assert.equal(hops.clientOutbound, 3, hops.why);
+    assert.equal(hops.serverInbound, 3, hops.why);
   }));
 
   it('curl --http2-prior-knowledge gets an answer from an h2c-only server', diagnosed(async () => {
-    const out = await mesh.execOk(NS, 'client', [
-      'curl', '-sS', '--fail', '--max-time', '20', '--http2-prior-knowledge',
-      '-w', '\n%{http_version}\n', '--data-binary', 'ping-h2', `http://${host('h2c')}/h2/path?q=1`,
-    ]);
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'h2c', async () => {
+      out = await mesh.execOk(NS, 'client', [
+        'curl', '-sS', '--fail', '--max-time', '20', '--http2-prior-knowledge',
+        '-w', '\n%{http_version}\n', '--data-binary', 'ping-h2', `http://${host('h2c')}/h2/path?q=1`,
+      ]);
+    });
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.ok(hops.serverInbound + hops.serverInboundRequests >= 1, `the h2c server's sidecar saw nothing\n${hops.why}`);
     const lines = out.trim().split('\n');
     const [body, version] = [lines[0], lines[lines.length - 1]];
     assert.equal(version, '2', `curl did not speak HTTP/2: ${out}`);
@@ -133,33 +148,62 @@ describe('traffic through two sidecars', () => {
 
   it('nghttp multiplexes three streams over one h2c connection', diagnosed(async () => {
     // nghttp uses prior knowledge for http:// URIs (no -u); -m 3 sends the request three times at once.
-    const out = await mesh.execOk(NS, 'client', ['nghttp', '-m', '3', '-t', '20', `http://${host('h2c')}/multiplexed`]);
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'h2c', async () => {
+      out = await mesh.execOk(NS, 'client', ['nghttp', '-m', '3', '-t', '20', `http://${host('h2c')}/multiplexed`]);
+    });
+    assert.equal(hops.clientOutbound, 1, `three streams, one connection\n${hops.why}`);
+    assert.ok(hops.serverInbound + hops.serverInboundRequests >= 1, `the h2c server's sidecar saw nothing\n${hops.why}`);
     const replies = out.trim().split('\n').map((l) => JSON.parse(l) as unknown);
     assert.equal(replies.length, 3, out);
     for (const r of replies) assert.deepEqual(r, { httpVersion: '2.0', method: 'GET', path: '/multiplexed', received: 0 });
   }));
 
   it('a WebSocket echo works through the mesh', diagnosed(async () => {
-    const out = await mesh.execOk(NS, 'client', ['node', fixture('ws-client.js'), `ws://${host('ws')}/echo`, '6'], { timeoutMs: 45_000 });
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'ws', async () => {
+      out = await mesh.execOk(NS, 'client', ['node', fixture('ws-client.js'), `ws://${host('ws')}/echo`, '6'], { timeoutMs: 45_000 });
+    });
     assert.deepEqual(JSON.parse(out.trim()), { echoed: 6, closeCode: 1000 });
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.ok(hops.serverInbound + hops.serverInboundRequests >= 1, `the ws server's sidecar saw nothing\n${hops.why}`);
   }));
 
   it('100 MB upload over raw TCP arrives intact (sha256 at the server equals the sender\'s)', diagnosed(async () => {
     const big = join(mesh.filesDir, 'big.bin');
     // socat -t: after sending EOF, keep reading the reply for up to 60 s (a guard, not a timing).
-    const out = await mesh.shOk(NS, 'client', `socat -t 60 -T 60 - TCP:${host('tcp')}:9000 < '${big}'`, { timeoutMs: 90_000 });
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'tcp', async () => {
+      out = await mesh.shOk(NS, 'client', `socat -t 60 -T 60 - TCP:${host('tcp')}:9000 < '${big}'`, { timeoutMs: 90_000 });
+    });
     assert.equal(out.trim().split(/\s+/)[0], bigSha, `server hashed: ${out}`);
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.equal(hops.serverInbound, 1, hops.why);
+    // The 100 MB crossed the server's sidecar (counted when its connection closes).
+    assert.ok(await hops.settle('server', INBOUND_BYTES_RX, BIG_BYTES) >= BIG_BYTES);
   }));
 
   it('100 MB HTTP download arrives intact (sha256 at the client equals the file\'s)', diagnosed(async () => {
-    const out = await mesh.shOk(NS, 'client',
-      `set -o pipefail; curl -sS --fail --max-time 80 http://${host('web')}/big.bin | sha256sum`, { timeoutMs: 90_000 });
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'web', async () => {
+      out = await mesh.shOk(NS, 'client',
+        `set -o pipefail; curl -sS --fail --max-time 80 http://${host('web')}/big.bin | sha256sum`, { timeoutMs: 90_000 });
+    });
     assert.equal(out.trim().split(/\s+/)[0], bigSha);
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.equal(hops.serverInboundRequests, 1, hops.why);
+    // The 100 MB left the client's sidecar towards curl (counted when that connection closes).
+    assert.ok(await hops.settle('client', OUTBOUND_BYTES_TX, BIG_BYTES) >= BIG_BYTES);
   }));
 
   it('a client that half-closes still reads the server\'s reply', diagnosed(async () => {
     // nc -N shuts down its write side after stdin's EOF and keeps reading until the server closes.
-    const out = await mesh.execOk(NS, 'client', ['nc', '-N', host('tcp'), '9001'], { input: 'pear\napple\nfig\n', timeoutMs: 30_000 });
+    let out = '';
+    const hops = await observeHops(mesh, NS, 'client', 'tcp', async () => {
+      out = await mesh.execOk(NS, 'client', ['nc', '-N', host('tcp'), '9001'], { input: 'pear\napple\nfig\n', timeoutMs: 30_000 });
+    });
     assert.equal(out, 'apple\nfig\npear\n');
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.equal(hops.serverInbound, 1, hops.why);
   }));
 });

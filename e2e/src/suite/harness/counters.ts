@@ -18,3 +18,7 @@ export function inbound(c: Counters): number { return sumOf(c, INBOUND_CONNECTIO
 /** HTTP requests the sidecar proxied, by direction (any status). */
 export const OUTBOUND_HTTP_REQUESTS = /^skein_dp_http_requests_total\{(?=[^}]*direction="outbound")/;
 export const INBOUND_HTTP_REQUESTS = /^skein_dp_http_requests_total\{(?=[^}]*direction="inbound")/;
+
+/** Bytes proxied; rx = read from the downstream client, tx = written to it. Added when a connection closes. */
+export const INBOUND_BYTES_RX = /^skein_dp_bytes_total\{(?=[^}]*direction="inbound")(?=[^}]*flow="rx")/;
+export const OUTBOUND_BYTES_TX = /^skein_dp_bytes_total\{(?=[^}]*direction="outbound")(?=[^}]*flow="tx")/;

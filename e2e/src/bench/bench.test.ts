@@ -193,7 +193,8 @@ describe('summariseProfiles', () => {
     assert.equal(areaOf('file:///x/node_modules/http-proxy/lib/a.js:1', 'f'), 'npm http-proxy');
     assert.equal(areaOf('file:///x/node_modules/@grpc/grpc-js/build/a.js:1', 'f'), 'npm @grpc/grpc-js');
     assert.equal(areaOf('node:_tls_wrap:12', 'f'), 'node tls');
-    assert.equal(areaOf('node:internal/stream_base_commons:1', 'f'), 'node stream');
+    assert.equal(areaOf('node:internal/stream_base_commons:1', 'f'), 'node net');
+    assert.equal(areaOf('node:internal/streams/writable:1', 'f'), 'node streams');
     assert.equal(areaOf('node:_http_server:1026', 'f'), 'node http');
     assert.equal(areaOf('', '(garbage collector)'), 'v8 gc');
   });

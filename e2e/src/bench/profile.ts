@@ -31,7 +31,8 @@ export interface ProfileSummary {
 
 const VM_FRAMES = new Set(['(garbage collector)', '(program)', '(root)', '(idle)']);
 
-/** `dataplane/dist/http/pool.js` → "skein dataplane/http"; node_modules/x → "npm x"; node:_tls_wrap → "node tls". */
+/** `dataplane/dist/http/pool.js` → "skein dataplane/http"; node_modules/x → "npm x"; node:_tls_wrap → "node tls";
+ *  node:internal/streams/* → "node streams" (the Readable/Writable machinery). */
 export function areaOf(url: string, fn: string): string {
   if (!url) return fn === '(garbage collector)' ? 'v8 gc' : fn === '(program)' ? 'v8/native (program)' : 'native (no script)';
   const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
@@ -39,7 +40,8 @@ export function areaOf(url: string, fn: string): string {
   const skein = /(dataplane|webhook|api|e2e)\/dist\/([^/:]+)/.exec(url);
   if (skein) return `skein ${skein[1]}/${skein[2]!.replace(/\.js$/, '')}`;
   const core = /^node:(?:internal\/)?_?([a-z_]+)/.exec(url);
-  if (core) return `node ${core[1]!.replace(/^(http|tls|stream)_.*/, '$1')}`;
+  // stream_base_commons is the socket write path (writev/writeLatin1String on a TCP handle): "net".
+  if (core) return `node ${core[1]!.replace(/^stream_base_commons$/, 'net').replace(/^(http|tls)_.*/, '$1')}`;
   return url.replace(/:\d+$/, '');
 }
 

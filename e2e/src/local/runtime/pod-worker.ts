@@ -106,6 +106,7 @@ export class PodWorker {
         void this.supervise(r, () => undefined);
         while (!this.stopping && !(await r.whenStarted())) await sleep(200, this.abort.signal);
       } else if (!(await this.runToCompletion(r))) {
+        if (this.stopping) return;
         this.progress.final = 'Failed';
         this.progress.message = `init container ${r.spec.name} failed`;
         await this.stopSidecars();

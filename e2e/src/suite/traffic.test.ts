@@ -4,7 +4,7 @@
 // Each check goes client app -> client sidecar (15001) -> server sidecar (15006) -> server app.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inbound, INBOUND_BYTES_RX, INBOUND_HTTP_REQUESTS, outbound, OUTBOUND_BYTES_TX, OUTBOUND_HTTP_REQUESTS } from './harness/counters.js';
@@ -12,6 +12,7 @@ import { observeHops } from './harness/hops.js';
 import { SIDECAR, type LocalMesh } from './harness/local-mesh.js';
 import { namespace, pod, service } from './harness/manifests.js';
 import { fixture, PYTHON3 } from './harness/paths.js';
+import { pollUntil } from './harness/poll.js';
 import { delta, showDelta, sumOf } from './harness/stats.js';
 import { meshSuite } from './harness/suite.js';
 
@@ -43,7 +44,10 @@ async function setup(mesh: LocalMesh): Promise<void> {
     pod({ name: 'client', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
     pod({
       name: 'web', namespace: NS,
-      containers: [{ name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080] }],
+      containers: [{
+        name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080],
+        readiness: { path: '/hello.txt', port: 8080 },
+      }],
     }),
     service('web', NS, { app: 'web' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
     pod({
@@ -67,6 +71,15 @@ async function setup(mesh: LocalMesh): Promise<void> {
     service('tcp', NS, { app: 'tcp' }, [{ name: 'sha', port: 9000, targetPort: 9000 }, { name: 'sort', port: 9001, targetPort: 9001 }]),
   ]);
   for (const p of ['client', 'web', 'redis', 'h2c', 'ws', 'tcp']) await mesh.waitReady(NS, p);
+  // Applied once `web` serves, so the only thing its first dial can trip on is its own sidecar.
+  await mesh.apply([
+    // Dials a Service the moment its container starts: the mesh must be ready before the app runs.
+    pod({
+      name: 'early', namespace: NS,
+      containers: [{ name: 'app', command: ['bash', '-c', `curl -sS --fail --max-time 20 http://${host('web')}/hello.txt > '${join(files, 'early.out')}' 2>&1; echo "exit $?" >> '${join(files, 'early.out')}'; exec sleep infinity`] }],
+    }),
+  ]);
+  await mesh.waitReady(NS, 'early');
 }
 
 describe('traffic through two sidecars', () => {
@@ -88,6 +101,24 @@ describe('traffic through two sidecars', () => {
     const hops = await observeHops(mesh, NS, 'client', 'web', async () => {
       const byIp = await mesh.execOk(NS, 'client', ['curl', '-sS', '--fail', '--max-time', '20', `http://${ip}:8080/hello.txt`]);
       assert.equal(byIp, 'hello through the mesh\n');
+    });
+    assert.equal(hops.clientOutbound, 1, hops.why);
+    assert.equal(hops.serverInboundRequests, 1, hops.why);
+  }));
+
+  it('an app that dials at start-up gets through (its sidecar was ready before it ran)', diagnosed(async () => {
+    const file = join(mesh.filesDir, 'early.out');
+    const got = await pollUntil(async () => {
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      return text.includes('exit ') ? text : undefined;
+    }, { what: `${file} to be written by the early pod`, timeoutMs: 30_000 });
+    assert.equal(got, 'hello through the mesh\nexit 0\n');
+  }));
+
+  it('a pod reaches its own Service (out through its sidecar, back in through it)', diagnosed(async () => {
+    const hops = await observeHops(mesh, NS, 'web', 'web', async () => {
+      const body = await mesh.execOk(NS, 'web', ['curl', '-sS', '--fail', '--max-time', '20', `http://${host('web')}/hello.txt`]);
+      assert.equal(body, 'hello through the mesh\n');
     });
     assert.equal(hops.clientOutbound, 1, hops.why);
     assert.equal(hops.serverInboundRequests, 1, hops.why);

@@ -1,6 +1,6 @@
 // The node daemon (`skein-local daemon`, started detached by `up`): sets up the bridge and rules,
 // starts skein-cp, serves the socket API, runs pods. `down` tears everything down from the journal.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { LocalConfig } from '../config.js';
 import { gateway } from '../network/cidr.js';
@@ -20,6 +20,9 @@ import { LocalError } from '../errors.js';
 export async function runDaemon(cfg: LocalConfig): Promise<number> {
   const paths = statePaths(cfg);
   await mkdir(paths.root, { recursive: true });
+  // Root only: the store holds Secrets and the volumes hold tokens. Containers reach their volumes
+  // through bind mounts, which do not need the source's parents to be searchable.
+  await chmod(paths.root, 0o700);
   const log = rootLogger(paths.daemonLog).child({ component: 'daemon' });
   const journal = new Journal(paths.journal);
   journal.record({ t: 'process', pid: process.pid, startTime: processStartTime(process.pid) ?? '', what: 'daemon' });

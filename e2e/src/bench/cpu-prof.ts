@@ -6,13 +6,13 @@
 // 127.0.0.1:9229 inside the pod's network namespace; the capture rules leave loopback alone) and
 // runs the same sampling profiler over the inspector protocol. The result is the same .cpuprofile
 // format, limited to the load window (start-up is not in it, which is what we want to read).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { PodProc } from './procs.js';
 import { summariseProfiles, type ProfileSummary } from './profile.js';
-import type { SkeinLocal } from './skein-local.js';
+import { SkeinLocal } from './skein-local.js';
 
 export class SidecarProfiler {
   readonly notes: string[] = [];
@@ -32,8 +32,8 @@ export class SidecarProfiler {
       process.kill(p.pid, 'SIGUSR1');
       const file = path.join(this.dir, `${p.pod}-${p.pid}.cpuprofile`);
       const agent = path.join(this.config.repoRoot, 'e2e/dist/bench/inspect-profile.js');
-      const child = spawn(process.execPath, [path.join(this.config.repoRoot, 'e2e/dist/cli.js'), 'exec', p.pod, '-n', 'bench-mesh', '--',
-        'taskset', '-c', this.config.clientCpu, process.execPath, agent, file, this.stopFile], { env: this.sl.environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = this.sl.spawn(['exec', p.pod, '-n', 'bench-mesh', '--',
+        'taskset', '-c', this.config.clientCpu, process.execPath, agent, file, this.stopFile]);
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const started = new Promise<void>((resolve, reject) => {
@@ -55,7 +55,7 @@ export class SidecarProfiler {
 
   async stop(): Promise<void> {
     await writeFile(this.stopFile, '');
-    const guard = setTimeout(() => this.agents.forEach((a) => a.child.kill('SIGKILL')), 60_000);
+    const guard = setTimeout(() => this.agents.forEach((a) => SkeinLocal.killGroup(a.child)), 60_000);
     await Promise.all(this.agents.map((a) => a.exited));
     clearTimeout(guard);
   }

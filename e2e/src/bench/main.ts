@@ -60,6 +60,18 @@ async function main(): Promise<number> {
   let upMs: number | undefined;
   let cliRoundTripMs: number | undefined;
   const log = (m: string): void => console.error(`bench: ${m}`);
+  // Ctrl-C / SIGTERM: kill what runs in the pods so the current phase fails fast, run no further
+  // scenario, and let the finally below bring the instance down. A second signal exits at once
+  // (bench.sh's trap then runs `down`).
+  let interrupted = false;
+  const onSignal = (signal: string): void => {
+    interrupted = true;
+    notes.push(`interrupted by ${signal}: partial results`);
+    log(`${signal}: stopping the load; cleaning up (send it again to exit at once)`);
+    sl.killAll();
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   log(`cores: load generator on CPU ${config.clientCpu}, server app + proxies on CPU ${config.serverCpu}; run dir ${runDir}`);
   try {
     await sl.down(); // a crashed earlier run may have left this instance behind
@@ -81,6 +93,7 @@ async function main(): Promise<number> {
     await makeHaproxyCerts(certDir);
     const all = specs(certDir, config.haproxyTls);
     for (const name of config.scenarios) {
+      if (interrupted) break;
       log(`scenario ${name}`);
       const profiler = name === 'skein' && config.cpuProf ? new SidecarProfiler(sl, config, path.join(runDir, 'prof')) : undefined;
       results[name] = await runScenario(sl, config, all[name], runDir, {
@@ -140,6 +153,7 @@ async function main(): Promise<number> {
   if (profile) console.log(`\n${profileTable(profile)}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`);
+  if (interrupted) return 130;
   return Object.values(results).every((r) => r.ok) && config.scenarios.every((s) => results[s]) ? 0 : 1;
 }
 

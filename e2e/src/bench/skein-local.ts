@@ -1,6 +1,6 @@
 // A thin wrapper around the skein-local command line (docs/contracts.md), pointed at the
 // benchmark's own instance (state dir, bridge and ranges that never collide with the demo or tests).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { BenchConfig } from './config.js';
 
@@ -19,6 +19,10 @@ export interface PodView {
 export class SkeinLocal {
   private readonly cli: string;
   private readonly env: NodeJS.ProcessEnv;
+  // Every CLI run gets its own process group: `skein-local exec` does not forward signals, so on a
+  // timeout or an interrupt the whole group (the CLI and what it runs in the pod) is killed.
+  private readonly active = new Set<ChildProcess>();
+  private stopped = false; // after killAll: killable runs fail at once instead of starting
 
   constructor(private readonly config: BenchConfig) {
     this.cli = path.join(config.repoRoot, 'e2e/dist/cli.js');
@@ -32,31 +36,58 @@ export class SkeinLocal {
     };
   }
 
-  /** The environment that points skein-local at the benchmark's instance. */
-  environment(): NodeJS.ProcessEnv {
-    return this.env;
+  /** Starts `skein-local ARGS` in its own process group; stdout/stderr piped. `killAll` spares
+   *  runs started with killable=false (`down` must finish). */
+  spawn(args: string[], killable = true): ChildProcess {
+    const child = spawn(process.execPath, [this.cli, ...args], {
+      env: this.env,
+      cwd: this.config.repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    if (killable) {
+      this.active.add(child);
+      child.on('close', () => this.active.delete(child));
+    }
+    return child;
+  }
+
+  /** Kills the process group of one CLI run (the CLI and whatever it started in a pod). */
+  static killGroup(child: ChildProcess): void {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Kills every CLI run still going (interrupt). */
+  killAll(): void {
+    this.stopped = true;
+    for (const c of this.active) SkeinLocal.killGroup(c);
   }
 
   /** Runs `skein-local ARGS`; never throws on a non-zero exit (see `ok`). */
-  run(args: string[], timeoutMs = 120_000): Promise<RunResult> {
+  run(args: string[], timeoutMs = 120_000, killable = true): Promise<RunResult> {
+    if (killable && this.stopped) return Promise.resolve({ code: 130, stdout: '', stderr: 'interrupted' });
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [this.cli, ...args], {
-        env: this.env,
-        cwd: this.config.repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = this.spawn(args, killable);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        SkeinLocal.killGroup(child);
+      }, timeoutMs);
       child.on('error', (err) => {
         clearTimeout(timer);
         reject(err);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\n(killed by ${signal} after ${timeoutMs} ms)` : stderr });
+        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\n(killed by ${signal}${timedOut ? ` after the ${timeoutMs} ms timeout` : ''})` : stderr });
       });
     });
   }
@@ -75,7 +106,7 @@ export class SkeinLocal {
   }
 
   down(): Promise<RunResult> {
-    return this.run(['down'], 120_000);
+    return this.run(['down'], 120_000, false);
   }
 
   apply(file: string): Promise<string> {
@@ -83,7 +114,7 @@ export class SkeinLocal {
   }
 
   delete(file: string): Promise<RunResult> {
-    return this.run(['delete', '-f', file], 120_000);
+    return this.run(['delete', '-f', file], 120_000, false);
   }
 
   waitReady(pod: string, ns: string, timeoutS: number): Promise<string> {

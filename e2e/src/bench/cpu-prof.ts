@@ -7,7 +7,7 @@
 // runs the same sampling profiler over the inspector protocol. The result is the same .cpuprofile
 // format, limited to the load window (start-up is not in it, which is what we want to read).
 import type { ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { PodProc } from './procs.js';
@@ -24,8 +24,7 @@ export class SidecarProfiler {
   }
 
   async start(procs: PodProc[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    await chmod(this.dir, 0o777);
+    await mkdir(this.dir, { recursive: true }); // the agent runs as root (exec without -c)
     const sidecars = procs.filter((p) => p.role === 'sidecar');
     if (sidecars.length === 0) this.notes.push('--cpu-prof: no skein-proxy process found in the skein pods');
     for (const p of sidecars) {

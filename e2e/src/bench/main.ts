@@ -2,7 +2,7 @@
 // haproxy scenarios one after another on the same machine with the same client and server, prints
 // a table and writes bench-results/bench.json. Always brings the instance down, even on failure.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { makeHaproxyCerts } from './certs.js';
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   const config: BenchConfig = parseConfig(argv, process.env);
   const sl = new SkeinLocal(config);
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'skein-bench-'));
-  await chmod(runDir, 0o755);
+  // Containers read the rendered manifests' paths and HAProxy its certificates from here, as root.
   const started = new Date();
   const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
   const notes: string[] = [];

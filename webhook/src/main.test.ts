@@ -26,8 +26,8 @@ interface Running { child: ChildProcess; cp: CpJson; ca: string; output: () => s
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startCp(stateDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, '--mode', 'local', '--state-dir', stateDir, '--webhook-port', '0', '--health-port', '0', '--grpc-port', '0'], {
+async function startCp(stateDir: string, extraArgs: readonly string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN, '--mode', 'local', '--state-dir', stateDir, '--webhook-port', '0', '--health-port', '0', '--grpc-port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -167,6 +167,38 @@ test('a restart reuses the CA in the state directory', async () => {
   assert.equal(res.status, 200);
   b.child.kill('SIGTERM');
   assert.equal(await b.exited, 0);
+});
+
+/** The paths of the patch's list insertions: where skein-proxy went decides classic vs native. */
+async function proxyPlacement(r: Running, restartPolicy: string): Promise<string[]> {
+  const review = typicalPodReview(`uid-${restartPolicy}`) as { request: { object: { spec: Record<string, unknown> } } };
+  review.request.object.spec['restartPolicy'] = restartPolicy;
+  const res = await postReview(r, '127.0.0.1', 'localhost', review);
+  const response = res.json['response'] as { patch: string };
+  const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as Array<{ op: string; path: string; value: unknown }>;
+  const isProxy = (v: unknown): boolean => (v as { name?: unknown } | null)?.name === 'skein-proxy';
+  // A list the pod did not have is added whole (`add /spec/initContainers [...]`); an existing one gets items.
+  return ops.flatMap((o) => Array.isArray(o.value)
+    ? o.value.flatMap((v, i) => (isProxy(v) ? [`${o.path}/${i}`] : []))
+    : isProxy(o.value) ? [o.path] : []);
+}
+
+test('--native-sidecar reaches the injector: local auto gives Jobs a native sidecar, false gives everyone the classic one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-ut-cp-'));
+  dirs.push(dir);
+  const auto = await startCp(join(dir, 'auto'));
+  assert.deepEqual(await proxyPlacement(auto, 'Always'), ['/spec/containers/0']);
+  assert.deepEqual(await proxyPlacement(auto, 'Never'), ['/spec/initContainers/1']);
+  auto.child.kill('SIGTERM');
+  assert.equal(await auto.exited, 0);
+  const off = await startCp(join(dir, 'off'), ['--native-sidecar', 'false']);
+  assert.deepEqual(await proxyPlacement(off, 'Never'), ['/spec/containers/0']);
+  off.child.kill('SIGTERM');
+  assert.equal(await off.exited, 0);
+  const on = await startCp(join(dir, 'on'), ['--native-sidecar', 'true']);
+  assert.deepEqual(await proxyPlacement(on, 'Always'), ['/spec/initContainers/1']);
+  on.child.kill('SIGTERM');
+  assert.equal(await on.exited, 0);
 });
 
 test('bad flags exit 2 with a message naming the flag; --help exits 0', () => {

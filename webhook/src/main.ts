@@ -31,6 +31,7 @@ interface Listeners {
 interface TlsSource {
   readonly first: CheckedServing;
   readonly nativeSidecarDefault: boolean;
+  readonly nativeSidecarRunToCompletion: boolean;
   stop(): Promise<void>;
 }
 
@@ -59,8 +60,14 @@ async function localSource(config: CpConfig, log: Logger, l: Listeners, metrics:
   });
   rotator.start();
   metrics.leader.set(1);
-  // Local mode has no API server to ask; classic sidecars work everywhere skein-local runs.
-  return { first: current, nativeSidecarDefault: config.nativeSidecar === 'true', stop: async () => rotator.stop() };
+  // Local mode has no API server to ask: classic sidecars unless told otherwise; skein-local runs native
+  // sidecars, so Jobs get one unless --native-sidecar false.
+  return {
+    first: current,
+    nativeSidecarDefault: config.nativeSidecar === 'true',
+    nativeSidecarRunToCompletion: config.nativeSidecar !== 'false',
+    stop: async () => rotator.stop(),
+  };
 }
 
 async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, metrics: CpMetrics, stopping: () => boolean): Promise<TlsSource> {
@@ -79,7 +86,12 @@ async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, met
     if (stopping()) { await mode.stop(); throw new StoppedDuringStartError(); }
     await new Promise((r) => setTimeout(r, KUBE_TLS_WAIT_MS));
   }
-  return { first: mode.material() as CheckedServing, nativeSidecarDefault: mode.nativeSidecarDefault, stop: () => mode.stop() };
+  return {
+    first: mode.material() as CheckedServing,
+    nativeSidecarDefault: mode.nativeSidecarDefault,
+    nativeSidecarRunToCompletion: mode.nativeSidecarRunToCompletion,
+    stop: () => mode.stop(),
+  };
 }
 
 async function run(config: CpConfig, root: Logger): Promise<void> {
@@ -131,13 +143,14 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     ...defaultInjectorConfig(VERSION),
     controlPlaneAddress: `skein-cp.${config.namespace}.svc:15012`,
     nativeSidecarDefault: source.nativeSidecarDefault,
+    nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,
   };
   const app = createAdmissionApp({ injector, logger: root, metrics: admissionMetrics });
   l.grpc = await startGrpcServer(first, config.bindAddress, config.grpcPort);
   log.info({ listener: 'grpc', address: config.bindAddress, port: l.grpc.port }, 'listening (gRPC over TLS: grpc.health.v1; identity/discovery not implemented yet)');
   l.webhook = await startWebhookServer(app, first, config.bindAddress, config.webhookPort);
   log.info({ listener: 'webhook', address: config.bindAddress, port: l.webhook.port, path: '/inject' }, 'listening (HTTPS admission webhook)');
-  log.info({ fingerprint: first.fingerprint, validTo: first.validTo, nativeSidecarDefault: injector.nativeSidecarDefault, version: VERSION }, 'serving certificate loaded');
+  log.info({ fingerprint: first.fingerprint, validTo: first.validTo, nativeSidecarDefault: injector.nativeSidecarDefault, nativeSidecarRunToCompletion: injector.nativeSidecarRunToCompletion, version: VERSION }, 'serving certificate loaded');
 
   if (stopping) throw new StoppedDuringStartError(); // shutdown already removed cp.json; do not rewrite it
   if (config.mode === 'local' && config.stateDir) {

@@ -1,5 +1,6 @@
 // What the injector needs to know about the control plane it belongs to. Built by skein-cp's config module
-// (webhook/src/config) from flags; tests build it with defaultInjectorConfig.
+// (webhook/src/config) flags and, in kubernetes mode, the API server version (main.ts); tests build it with
+// defaultInjectorConfig.
 import { DATAPLANE_IMAGE_REPO, DEFAULT_CP_ADDRESS } from './constants.js';
 
 export interface InjectorConfig {
@@ -11,6 +12,13 @@ export interface InjectorConfig {
   controlPlaneAddress: string;
   /** Whether pods without `skein.io/native-sidecar` get a native sidecar (needs Kubernetes >= 1.29). */
   nativeSidecarDefault: boolean;
+  /**
+   * Whether run-to-completion pods (restartPolicy Never/OnFailure) without the annotation get a native sidecar
+   * even when `nativeSidecarDefault` is false. False when the operator said `--native-sidecar false` or the
+   * API server is known to be older than 1.29: there a native sidecar loses `restartPolicy: Always` and
+   * blocks the pod forever, whereas a classic one at least lets the Job's work run.
+   */
+  nativeSidecarRunToCompletion: boolean;
 }
 
 /**
@@ -23,5 +31,6 @@ export function defaultInjectorConfig(version: string): InjectorConfig {
     dataplaneImage: `${DATAPLANE_IMAGE_REPO}:${version}`,
     controlPlaneAddress: DEFAULT_CP_ADDRESS,
     nativeSidecarDefault: false,
+    nativeSidecarRunToCompletion: true,
   };
 }

@@ -65,6 +65,15 @@ describe('decide', () => {
     assert.deepEqual(names(decide(pod({ 'skein.io/native-sidecar': 'false' }, { restartPolicy: 'OnFailure' }), 'shop', cfg)), ['skein-init']);
   });
 
+  test('--native-sidecar false (or an API server older than 1.29) gives Jobs the classic sidecar; the annotation still wins', () => {
+    const classicOnly = { ...cfg, nativeSidecarRunToCompletion: false };
+    const job = injected(decide(pod({}, { restartPolicy: 'Never' }), 'shop', classicOnly));
+    assert.deepEqual(job.spec!.initContainers!.map((c) => c.name), ['skein-init']);
+    assert.equal(job.spec!.containers[0]!.name, 'skein-proxy');
+    const optedIn = injected(decide(pod({ 'skein.io/native-sidecar': 'true' }, { restartPolicy: 'OnFailure' }), 'shop', classicOnly));
+    assert.deepEqual(optedIn.spec!.initContainers!.map((c) => c.name), ['skein-init', 'skein-proxy']);
+  });
+
   test('skein-init args: mesh ports always excluded inbound, outbound flags only when annotated', () => {
     const plain = byName(injected(decide(pod(), 'shop', cfg)).spec!.initContainers, 'skein-init');
     assert.deepEqual(plain.args, ['init', '--proxy-uid', '5678', '--proxy-gid', '5678', '--outbound-port', '15001',

@@ -23,11 +23,12 @@ export type InjectDecision =
 /**
  * A run-to-completion pod (restartPolicy Never or OnFailure: Jobs, CronJobs, one-shot pods) gets a native
  * sidecar unless it says otherwise: a classic sidecar never exits, so the pod would never complete. Kubernetes
- * ends native sidecars once the app containers have finished. Everything else follows the injector config.
+ * ends native sidecars once the app containers have finished — unless the config says native sidecars cannot
+ * run here (`nativeSidecarRunToCompletion`). Everything else follows the injector config.
  */
 function nativeByDefault(pod: V1Pod, cfg: InjectorConfig): boolean {
   const policy = pod.spec?.restartPolicy;
-  return cfg.nativeSidecarDefault || policy === 'Never' || policy === 'OnFailure';
+  return cfg.nativeSidecarDefault || (cfg.nativeSidecarRunToCompletion && (policy === 'Never' || policy === 'OnFailure'));
 }
 
 /** `namespace` is the admission request's namespace (a pod being created may not carry one yet). */

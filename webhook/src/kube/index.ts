@@ -7,10 +7,11 @@ import type { CheckedServing } from '../tls/material.js';
 import { connect, type KubeIo } from './client.js';
 import { LeaderElector } from './leader.js';
 import { TlsSync } from './tls-sync.js';
-import { parseKubeVersion, resolveNativeSidecar, type KubeVersion } from './version.js';
+import { parseKubeVersion, resolveNativeSidecar, resolveNativeSidecarRunToCompletion, type KubeVersion } from './version.js';
 
 export interface KubeMode {
   readonly nativeSidecarDefault: boolean;
+  readonly nativeSidecarRunToCompletion: boolean;
   readonly serverVersion: KubeVersion | undefined;
   material(): CheckedServing | undefined;
   isLeader(): boolean;
@@ -40,7 +41,8 @@ export async function startKubernetesMode(config: CpConfig, root: Logger, hooks:
   const io = await connect(config.kubeconfig);
   const version = config.nativeSidecar === 'auto' ? await serverVersion(io, logger) : undefined;
   const nativeSidecarDefault = resolveNativeSidecar(config.nativeSidecar, version);
-  logger.info({ serverVersion: version, setting: config.nativeSidecar, nativeSidecarDefault }, 'native sidecar default');
+  const nativeSidecarRunToCompletion = resolveNativeSidecarRunToCompletion(config.nativeSidecar, version);
+  logger.info({ serverVersion: version, setting: config.nativeSidecar, nativeSidecarDefault, nativeSidecarRunToCompletion }, 'native sidecar default');
 
   const ref: { sync?: TlsSync } = {};
   const elector = new LeaderElector({
@@ -66,6 +68,7 @@ export async function startKubernetesMode(config: CpConfig, root: Logger, hooks:
   const s = sync;
   return {
     nativeSidecarDefault,
+    nativeSidecarRunToCompletion,
     serverVersion: version,
     material: () => s.material(),
     isLeader: () => elector.isLeader(),

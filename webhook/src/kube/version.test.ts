@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareVersions, parseKubeVersion, resolveNativeSidecar, supportsNativeSidecar } from './version.js';
+import { compareVersions, parseKubeVersion, resolveNativeSidecar, resolveNativeSidecarRunToCompletion, supportsNativeSidecar } from './version.js';
 
 test('parses plain, managed-cluster ("29+") and gitVersion-only answers', () => {
   assert.deepEqual(parseKubeVersion({ major: '1', minor: '30', gitVersion: 'v1.30.2' }), { major: 1, minor: 30 });
@@ -25,4 +25,12 @@ test('auto follows the server version; unknown version means classic sidecars; e
   assert.equal(resolveNativeSidecar('auto', undefined), false);
   assert.equal(resolveNativeSidecar('true', { major: 1, minor: 27 }), true);
   assert.equal(resolveNativeSidecar('false', { major: 1, minor: 31 }), false);
+});
+
+test('run-to-completion pods: native unless the flag says false or the API server is known to be too old', () => {
+  assert.equal(resolveNativeSidecarRunToCompletion('auto', undefined), true);
+  assert.equal(resolveNativeSidecarRunToCompletion('auto', { major: 1, minor: 29 }), true);
+  assert.equal(resolveNativeSidecarRunToCompletion('auto', { major: 1, minor: 28 }), false);
+  assert.equal(resolveNativeSidecarRunToCompletion('false', { major: 1, minor: 31 }), false);
+  assert.equal(resolveNativeSidecarRunToCompletion('true', { major: 1, minor: 27 }), true);
 });

@@ -49,3 +49,15 @@ export function resolveNativeSidecar(setting: NativeSidecarSetting, version: Kub
   if (setting === 'false') return false;
   return version !== undefined && supportsNativeSidecar(version);
 }
+
+/**
+ * The default for run-to-completion pods (Jobs, CronJobs). A classic sidecar never exits, so such a pod never
+ * completes; a native one is their only way to finish. So `auto` with an unknown version still chooses native
+ * for them, and only an explicit `false` or an API server known to be older than 1.29 (where a native sidecar
+ * would block the pod from starting at all) gives them the classic sidecar.
+ */
+export function resolveNativeSidecarRunToCompletion(setting: NativeSidecarSetting, version: KubeVersion | undefined): boolean {
+  if (setting === 'true') return true;
+  if (setting === 'false') return false;
+  return version === undefined || supportsNativeSidecar(version);
+}

@@ -341,11 +341,12 @@ describe('skein-local node (root, real network namespaces)', () => {
 
   it('clear errors: missing namespace, image without command, webhook refusal', async () => {
     const f = join(stateDir, 'bad.yaml');
-    await writeFile(f, `apiVersion: v1\nkind: Pod\nmetadata: { name: x, namespace: sklt-nowhere }\nspec: { containers: [{ name: a, image: b, command: [c] }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nocmd, namespace: ${NS} }\nspec: { containers: [{ name: app, image: nginx }] }\n`);
+    await writeFile(f, `apiVersion: v1\nkind: Pod\nmetadata: { name: x, namespace: sklt-nowhere }\nspec: { containers: [{ name: a, image: b, command: [c] }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nocmd, namespace: ${NS} }\nspec: { containers: [{ name: app, image: nginx }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nobin, namespace: ${NS} }\nspec: { containers: [{ name: app, image: x, command: [sklt-no-such-binary] }] }\n`);
     const r = await cli('apply', '-f', f);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /namespace "sklt-nowhere" not found/);
     assert.match(r.stderr, /container app: image "nginx" has no command/);
+    assert.match(r.stderr, /container app: "sklt-no-such-binary" is not on this host's PATH/);
     await ok('apply', '-f', join(stateDir, 'mesh.yaml'));
     const denied = await cli('apply', '-f', join(stateDir, 'denied.yaml'));
     assert.notEqual(denied.code, 0);

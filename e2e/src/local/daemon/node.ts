@@ -3,7 +3,9 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { LocalConfig } from '../config.js';
 import { admitPod } from '../admission/admit.js';
 import { InvalidError, NotFoundError } from '../errors.js';
@@ -263,8 +265,16 @@ export class LocalNode {
 function checkRunnable(pod: Pod, repoRoot: string): void {
   const name = pod.metadata.name ?? `${pod.metadata.generateName ?? ''}*`;
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    containerProcess(name, c, new Map(), { repoRoot, nodePath: process.execPath });
+    const program = containerProcess(name, c, new Map(), { repoRoot, nodePath: process.execPath }).argv[0]!;
+    if (!program.includes('$(') && !onHost(program)) {
+      throw new InvalidError(`pod ${name}, container ${c.name}: "${program}" is not on this host${program.includes('/') ? '' : "'s PATH"} — skein-local runs host binaries: install it or change the command`);
+    }
   }
+}
+
+function onHost(program: string): boolean {
+  if (program.includes('/')) return existsSync(program);
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, program)));
 }
 
 function specHash(o: KubeObject): string {

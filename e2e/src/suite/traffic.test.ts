@@ -44,10 +44,8 @@ async function setup(mesh: LocalMesh): Promise<void> {
     pod({ name: 'client', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
     pod({
       name: 'web', namespace: NS,
-      containers: [{
-        name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080],
-        readiness: { path: '/hello.txt', port: 8080 },
-      }],
+      // No readiness probe on purpose: probe traffic would run through this sidecar while tests count its requests.
+      containers: [{ name: 'web', command: [PYTHON3, '-m', 'http.server', '8080', '--bind', '0.0.0.0', '--directory', files], ports: [8080] }],
     }),
     service('web', NS, { app: 'web' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
     pod({
@@ -71,7 +69,9 @@ async function setup(mesh: LocalMesh): Promise<void> {
     service('tcp', NS, { app: 'tcp' }, [{ name: 'sha', port: 9000, targetPort: 9000 }, { name: 'sort', port: 9001, targetPort: 9001 }]),
   ]);
   for (const p of ['client', 'web', 'redis', 'h2c', 'ws', 'tcp']) await mesh.waitReady(NS, p);
-  // Applied once `web` serves, so the only thing its first dial can trip on is its own sidecar.
+  // `early` is applied once `web` answers, so the only thing its first dial can trip on is its own sidecar.
+  await pollUntil(async () => (await mesh.exec(NS, 'client', ['curl', '-sf', '--max-time', '5', `http://${host('web')}/hello.txt`])).code === 0 || undefined,
+    { what: 'web to answer through the mesh', timeoutMs: 30_000 });
   await mesh.apply([
     // Dials a Service the moment its container starts: the mesh must be ready before the app runs.
     pod({

@@ -17,8 +17,6 @@ export interface ContainerSpec {
   readonly command: readonly string[];
   readonly env?: Record<string, string>;
   readonly ports?: readonly number[];
-  /** An httpGet readiness probe (the injector rewrites it to go through the sidecar's :15020). */
-  readonly readiness?: { readonly path: string; readonly port: number };
 }
 
 export interface PodSpec {
@@ -42,7 +40,6 @@ export function pod(p: PodSpec): K8sObject {
         command: [...c.command],
         env: Object.entries(c.env ?? {}).map(([name, value]) => ({ name, value })),
         ports: (c.ports ?? []).map((containerPort) => ({ containerPort })),
-        ...(c.readiness ? { readinessProbe: { httpGet: c.readiness, periodSeconds: 1 } } : {}),
       })),
     },
   };

@@ -9,7 +9,7 @@ import { makeHaproxyCerts } from './certs.js';
 import { parseConfig, USAGE, wantsHelp, type BenchConfig, type ScenarioName } from './config.js';
 import { SidecarProfiler } from './cpu-prof.js';
 import type { ProfileSummary } from './profile.js';
-import { comparisons, headline, profileTable, table, type Headline } from './report.js';
+import { comparisons, headline, renderRun, type Headline } from './report.js';
 import { runScenario, type ScenarioResult, type ScenarioSpec } from './scenario.js';
 import { SkeinLocal } from './skein-local.js';
 
@@ -39,7 +39,6 @@ function machine(): { cpuModel: string; cpus: number } & Record<string, unknown>
   return {
     hostname: os.hostname(), kernel: os.release(), arch: os.arch(), node: process.version,
     cpuModel: cpus[0]?.model ?? 'unknown', cpus: cpus.length, memTotalMB: Math.round(os.totalmem() / 2 ** 20),
-    loadavgAtStart: os.loadavg(),
   };
 }
 
@@ -54,6 +53,7 @@ async function main(): Promise<number> {
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'skein-bench-'));
   // Containers read the rendered manifests' paths and HAProxy its certificates from here, as root.
   const started = new Date();
+  const loadavgAtStart = os.loadavg();
   const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
   const notes: string[] = [];
   let profile: ProfileSummary | undefined;
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     date: started.toISOString(),
     durationS: Math.round((Date.now() - started.getTime()) / 1000),
     git: { commit: git(config.repoRoot, ['rev-parse', 'HEAD']), dirtyFiles: git(config.repoRoot, ['status', '--porcelain']).split('\n').filter(Boolean).length },
-    machine: { ...machine(), loadavgAtEnd: os.loadavg() },
+    machine: { ...machine(), loadavgAtStart, loadavgAtEnd: os.loadavg() },
     config: { ...config, repoRoot: undefined, outDir: undefined, skeinLocalUpMs: upMs, cliRoundTripMs,
       pinning: `load generator taskset -c ${config.clientCpu}; server app, sidecars and haproxy taskset -a -p -c ${config.serverCpu}` },
     headline: heads,
@@ -143,16 +143,13 @@ async function main(): Promise<number> {
   const file = path.join(config.outDir, 'bench.json');
   await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
 
-  console.log(`\nSkein benchmark ${out.date} (commit ${out.git.commit.slice(0, 10)}${out.git.dirtyFiles ? ', dirty tree' : ''}), ${out.machine.cpus} x ${out.machine.cpuModel}`);
-  console.log(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}: numbers are noisy when other work runs\n`);
-  console.log(`haproxy: HTTP mode (TCP mode for bulk), ${config.haproxyTls ? 'mutual TLS 1.3' : 'no TLS'} between the two HAProxies, 1 thread each; ` +
-    'skein: the sidecars as injected (their /stats are in bench.json)\n');
-  console.log(table(heads, cmp));
-  if (cliRoundTripMs !== undefined) console.log(`(apply -> Ready includes two skein-local CLI runs of ~${cliRoundTripMs} ms each and 250 ms polling)`);
-  for (const r of Object.values(results)) if (!r.ok) console.log(`\n${r.name}: FAILED: ${r.error}`);
-  if (profile) console.log(`\n${profileTable(profile)}`);
-  for (const n of notes) console.log(`note: ${n}`);
-  console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`);
+  const text = renderRun({
+    date: out.date, commit: out.git.commit, dirtyFiles: out.git.dirtyFiles, cpus: out.machine.cpus, cpuModel: out.machine.cpuModel,
+    loadavgAtStart, haproxyTls: config.haproxyTls, cliRoundTripMs, heads, cmp, results: Object.values(results), profile, notes,
+  });
+  await writeFile(path.join(config.outDir, 'bench.txt'), `${text}\n`);
+  console.log(`\n${text}`);
+  console.log(`\nwrote ${path.relative(process.cwd(), file) || file} and bench.txt`);
   if (interrupted) return 130;
   return Object.values(results).every((r) => r.ok) && config.scenarios.every((s) => results[s]) ? 0 : 1;
 }

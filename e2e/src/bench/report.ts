@@ -4,6 +4,7 @@ import type { ScenarioName } from './config.js';
 import type { ProfileSummary } from './profile.js';
 import type { ProcReport, ScenarioResult } from './scenario.js';
 
+
 export interface Headline {
   readyServerMs: number | null;
   readyClientMs: number | null;
@@ -135,5 +136,38 @@ export function profileTable(p: ProfileSummary): string {
   }
   lines.push('  by area:');
   for (const a of p.byArea) lines.push(`  ${String(a.selfMs).padStart(7)}  ${String(a.pctOfBusy).padStart(6)}  ${a.area}`);
+  return lines.join('\n');
+}
+
+export interface RunSummary {
+  date: string;
+  commit: string;
+  dirtyFiles: number;
+  cpus: number;
+  cpuModel: string;
+  loadavgAtStart: number[];
+  haproxyTls: boolean;
+  cliRoundTripMs: number | undefined;
+  heads: Partial<Record<ScenarioName, Headline>>;
+  cmp: Comparisons;
+  results: ScenarioResult[];
+  profile: ProfileSummary | undefined;
+  notes: string[];
+}
+
+/** The human-readable report: printed at the end and written to bench-results/bench.txt. */
+export function renderRun(r: RunSummary): string {
+  const lines = [
+    `Skein benchmark ${r.date} (commit ${r.commit.slice(0, 10)}${r.dirtyFiles ? `, ${r.dirtyFiles} uncommitted files` : ''}), ${r.cpus} x ${r.cpuModel}`,
+    `load average at start ${r.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')} (> ~0.5 means other work ran: numbers are noisy)`,
+    `haproxy: HTTP mode (TCP mode for bulk), ${r.haproxyTls ? 'mutual TLS 1.3' : 'no TLS'} between the two HAProxies, 1 thread each; ` +
+      'skein: the sidecars as injected (their /stats are in bench.json)',
+    '',
+    table(r.heads, r.cmp),
+  ];
+  if (r.cliRoundTripMs !== undefined) lines.push(`(apply -> Ready includes two skein-local CLI runs of ~${r.cliRoundTripMs} ms each and 250 ms polling)`);
+  for (const s of r.results) if (!s.ok) lines.push('', `${s.name}: FAILED: ${s.error}`);
+  if (r.profile) lines.push('', profileTable(r.profile));
+  for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { writeFileAtomic, writeCpState, removeCpState, ensureDir } from './state-dir.js';
 import { loadOrCreateCa } from '../tls/local-store.js';
+import { craftedPems } from '../tls/testing/crafted-der.js';
 import { StateDirError } from '../errors.js';
 
 const dirs: string[] = [];
@@ -66,4 +67,15 @@ test('a CA whose key does not match is refused, not silently replaced', async ()
   await loadOrCreateCa(other, quiet);
   await writeFile(join(d, 'ca', 'ca-key.pem'), await readFile(join(other, 'ca', 'ca-key.pem')));
   await assert.rejects(loadOrCreateCa(d, quiet), (e: unknown) => e instanceof StateDirError && /unusable/.test(e.message));
+});
+
+test('crafted DER in the state directory\'s CA files is refused with a StateDirError, not a crash (C2)', async () => {
+  for (const [name, pem] of Object.entries(craftedPems())) {
+    for (const file of ['ca.pem', 'ca-key.pem']) {
+      const d = await tmp();
+      await loadOrCreateCa(d, quiet);
+      await writeFile(join(d, 'ca', file), pem);
+      await assert.rejects(loadOrCreateCa(d, quiet), (e: unknown) => e instanceof StateDirError && /unusable/.test(e.message), `${name} in ${file}`);
+    }
+  }
 });

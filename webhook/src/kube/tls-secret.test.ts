@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { createCa, issueServing } from '../tls/issue.js';
+import { craftedPems } from '../tls/testing/crafted-der.js';
 import { assessSecret, decodeSecretData, encodeSecretData, renewPems, KEY_CA_KEY, KEY_TLS_CRT } from './tls-secret.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -51,4 +52,30 @@ test('a broken serving pair is re-issued; a broken or expired CA starts over', (
 test('encoded tls.crt is the serving certificate (kubernetes.io/tls layout)', () => {
   const crt = Buffer.from(encodeSecretData(fresh)[KEY_TLS_CRT] ?? '', 'base64').toString('utf8');
   assert.equal(new X509Certificate(crt).ca, false);
+});
+
+test('regression: a CA key that does not match its certificate is not used to re-issue (the leader would fail every poll)', () => {
+  const otherKey = createCa(now).keyPem;
+  const due = { ca: { certPem: ca.certPem, keyPem: otherKey }, serving: issueServing(ca, 'skein-system', new Date(now.getTime() - 300 * DAY)) };
+  const v = assessSecret(due, now);
+  assert.equal(v.action, 'create');
+  assert.match(v.action === 'create' ? v.reason : '', /CA key does not belong/);
+  assert.equal(assessSecret(renewPems(due, v, 'skein-system', now), now).action, 'keep');
+  // A serving certificate that still works is kept: no new CA (and caBundle churn) before rotation is due.
+  assert.equal(assessSecret({ ca: due.ca, serving: fresh.serving }, now).action, 'keep');
+});
+
+test('crafted DER in the Secret (deep nesting, huge OID arcs, garbage keys) gives a verdict, never a throw (C2)', () => {
+  for (const [name, pem] of Object.entries(craftedPems())) {
+    for (const pems of [
+      { ca: { certPem: pem, keyPem: ca.keyPem }, serving: fresh.serving },
+      { ca: { certPem: ca.certPem, keyPem: pem }, serving: { certPem: fresh.serving.certPem, keyPem: pem } },
+      { ca, serving: { certPem: pem, keyPem: fresh.serving.keyPem } },
+    ]) {
+      const v = assessSecret(pems, now);
+      assert.notEqual(v.action, 'keep', name);
+      const renewed = renewPems(pems, v, 'skein-system', now);
+      assert.equal(assessSecret(renewed, now).action, 'keep', name);
+    }
+  }
 });

@@ -1,9 +1,8 @@
 // The Secret `skein-webhook-tls` that the replicas share: its layout and what the leader must do about it.
 // Pure: (Secret data, now) → decision. The I/O is tls-sync.ts.
 import { createCa, issueServing, type KeyPairPem } from '../tls/issue.js';
-import { checkServing, type CheckedServing } from '../tls/material.js';
+import { checkCaPair, checkServing, certWindow, type CheckedServing } from '../tls/material.js';
 import { assessRotation } from '../tls/rotation.js';
-import { certWindow } from '../tls/material.js';
 
 export const TLS_SECRET_NAME = 'skein-webhook-tls';
 /** kubernetes.io/tls requires tls.crt/tls.key; the CA travels with them so any new leader can re-issue. */
@@ -67,11 +66,25 @@ export function assessSecret(pems: SecretPems | undefined, now: Date): SecretVer
   try {
     material = servingOf(pems, now);
   } catch (err) {
-    return { action: 'reissue-serving', reason: (err as Error).message };
+    return reissueWithCa(pems, (err as Error).message);
   }
   const verdict = assessRotation(material, now);
-  if (verdict.rotate) return { action: 'reissue-serving', reason: `serving certificate ${verdict.reason}` };
+  if (verdict.rotate) return reissueWithCa(pems, `serving certificate ${verdict.reason}`);
   return { action: 'keep', material };
+}
+
+/**
+ * Re-issuing signs with the CA key, so it must belong to the CA certificate (checked by node:crypto before
+ * node-forge parses it). If it does not, signing would fail or yield a certificate that does not verify, on
+ * every poll, forever: start over with a new CA instead. A working serving certificate is kept meanwhile.
+ */
+function reissueWithCa(pems: SecretPems, reason: string): SecretVerdict {
+  try {
+    checkCaPair(pems.ca);
+  } catch (err) {
+    return { action: 'create', reason: `${reason}, and the CA cannot sign: ${(err as Error).message}` };
+  }
+  return { action: 'reissue-serving', reason };
 }
 
 /** Carries out a non-keep verdict: new PEMs to write (the CA is reused for reissue-serving). */

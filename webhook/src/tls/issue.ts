@@ -2,8 +2,9 @@
 //
 // Why node-forge: Node 20's node:crypto can parse and verify X.509 (X509Certificate) but cannot build or
 // sign a certificate, and node-forge is already in Skein's stack (no extra dependency). forge only ever
-// *writes* certificates here, from values we choose; it never parses untrusted input (its CVEs are in
-// parsing: ASN.1 desync, lenient PKCS#1 checks). Keys come from node:crypto (native, fast), and every
+// *writes* certificates here, from values we choose; the one thing it parses is our own CA pair read back
+// from the state directory or the Secret, and only after node:crypto has checked it (material.ts
+// checkCaPair), since forge's CVEs are in parsing (ASN.1 desync, lenient PKCS#1 checks). Keys come from node:crypto (native, fast), and every
 // issued certificate is checked with node:crypto's X509Certificate (material.ts) before use; TLS
 // handshakes on the hot path are node:tls. forge has no ECDSA, so keys are RSA-2048.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';

@@ -3,12 +3,12 @@
 // fresh at each start (it is cheap) and never written to disk.
 import { readFile, chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { CA_DIR, ensureDir, writeFileAtomic } from '../config/state-dir.js';
 import { StateDirError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createCa, type KeyPairPem } from './issue.js';
-import { certWindow } from './material.js';
+import { certWindow, checkCaPair } from './material.js';
 import { assessRotation } from './rotation.js';
 
 export const CA_CERT_FILE = 'ca.pem';
@@ -49,8 +49,7 @@ async function readCa(dir: string): Promise<KeyPairPem | undefined> {
     throw new StateDirError(`cannot read the CA in ${dir}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const cert = new X509Certificate(certPem);
-    if (!cert.ca || !cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('key and certificate do not match');
+    checkCaPair({ certPem, keyPem });
   } catch (err) {
     throw new StateDirError(`the CA in ${dir} is unusable (${(err as Error).message}); remove ${dir} to create a new one`, { cause: err });
   }

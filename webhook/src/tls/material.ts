@@ -47,6 +47,29 @@ export function checkServing(material: ServingMaterial, now: Date = new Date()):
   return { ...material, validFrom, validTo, fingerprint: leaf.fingerprint256 };
 }
 
+/**
+ * Checks that `certPem` is a CA certificate and `keyPem` its private key, with node:crypto only. Run before
+ * node-forge ever sees a CA read back from disk or from the Secret (issue.ts signs with it): forge's known
+ * CVEs are in parsing, and a key that does not match would sign certificates nobody can verify.
+ */
+export function checkCaPair(pair: { readonly certPem: string; readonly keyPem: string }): X509Certificate {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pair.certPem);
+  } catch (err) {
+    throw new TlsMaterialError('the CA certificate does not parse as PEM X.509', { cause: err });
+  }
+  if (!cert.ca) throw new TlsMaterialError('the CA certificate is not a CA (basicConstraints cA=false)');
+  let matches: boolean;
+  try {
+    matches = cert.checkPrivateKey(createPrivateKey(pair.keyPem));
+  } catch (err) {
+    throw new TlsMaterialError('the CA key does not parse as a PEM private key', { cause: err });
+  }
+  if (!matches) throw new TlsMaterialError('the CA key does not belong to the CA certificate');
+  return cert;
+}
+
 /** Validity window of a certificate in PEM, via node:crypto. */
 export function certWindow(certPem: string): { validFrom: Date; validTo: Date } {
   const cert = new X509Certificate(certPem);

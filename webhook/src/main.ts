@@ -4,6 +4,7 @@
 // that exits the process; everything it starts is drained on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import { createAdmissionApp, AdmissionMetrics } from './admission/index.js';
+import { WEBHOOK_PATH, controlPlaneAddress } from './contract.js';
 import { defaultInjectorConfig, type InjectorConfig } from './injector/index.js';
 import { USAGE, loadConfig, type CpConfig } from './config/index.js';
 import { ensureDir, removeCpState, writeCpState, writeWebhookCa } from './config/state-dir.js';
@@ -141,7 +142,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
 
   const injector: InjectorConfig = {
     ...defaultInjectorConfig(VERSION),
-    controlPlaneAddress: `skein-cp.${config.namespace}.svc:15012`,
+    controlPlaneAddress: controlPlaneAddress(config.namespace),
     nativeSidecarDefault: source.nativeSidecarDefault,
     nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,
   };
@@ -149,7 +150,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
   l.grpc = await startGrpcServer(first, config.bindAddress, config.grpcPort);
   log.info({ listener: 'grpc', address: config.bindAddress, port: l.grpc.port }, 'listening (gRPC over TLS: grpc.health.v1; identity/discovery not implemented yet)');
   l.webhook = await startWebhookServer(app, first, config.bindAddress, config.webhookPort);
-  log.info({ listener: 'webhook', address: config.bindAddress, port: l.webhook.port, path: '/inject' }, 'listening (HTTPS admission webhook)');
+  log.info({ listener: 'webhook', address: config.bindAddress, port: l.webhook.port, path: WEBHOOK_PATH }, 'listening (HTTPS admission webhook)');
   log.info({ fingerprint: first.fingerprint, validTo: first.validTo, nativeSidecarDefault: injector.nativeSidecarDefault, nativeSidecarRunToCompletion: injector.nativeSidecarRunToCompletion, version: VERSION }, 'serving certificate loaded');
 
   if (stopping) throw new StoppedDuringStartError(); // shutdown already removed cp.json; do not rewrite it

@@ -1,6 +1,7 @@
 // HTTP-level failures of the admission endpoint, one class per failure with a stable `code`, mapped to a
 // response in one place (index.ts). These are requests that are not a usable AdmissionReview at all; a pod the
 // injector refuses is not an error here but an `allowed: false` review.
+import { WEBHOOK_PATH } from '../contract.js';
 
 export class AdmissionHttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -26,9 +27,9 @@ export class PayloadTooLargeError extends AdmissionHttpError {
 }
 
 export class MethodNotAllowedError extends AdmissionHttpError {
-  constructor(method: string) { super(405, 'MethodNotAllowed', `${method} is not allowed on /inject; use POST`); }
+  constructor(method: string) { super(405, 'MethodNotAllowed', `${method} is not allowed on ${WEBHOOK_PATH}; use POST`); }
 }
 
 export class NotFoundError extends AdmissionHttpError {
-  constructor(path: string) { super(404, 'NotFound', `no such endpoint ${JSON.stringify(path.slice(0, 200))}; the webhook serves POST /inject`); }
+  constructor(path: string) { super(404, 'NotFound', `no such endpoint ${JSON.stringify(path.slice(0, 200))}; the webhook serves POST ${WEBHOOK_PATH}`); }
 }

@@ -1,9 +1,10 @@
 // The admission HTTP app: POST /inject (AdmissionReview admission.k8s.io/v1) → injector decision → answer.
-// May import ../injector and libraries (express, pino types, prom-client via ./metrics); the TLS server that
+// May import ../injector, ../contract.js and libraries (express, pino types, prom-client via ./metrics); the TLS server that
 // mounts this app belongs to skein-cp's server module. Every answer is logged once and counted with a reason;
 // no input, however bad, crashes the process or puts a stack trace into a response.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { WEBHOOK_PATH } from '../contract.js';
 import type { InjectorConfig } from '../injector/index.js';
 import { parseJsonBody } from './body.js';
 import {
@@ -58,7 +59,7 @@ export function createAdmissionApp(opts: AdmissionOptions): express.Express {
 
   // inflate: false — a compressed body would defeat the size cap (zip bomb); the API server never compresses.
   const rawBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
-  app.post('/inject', requireJson, rawBody, (req: Request, res: Response) => {
+  app.post(WEBHOOK_PATH, requireJson, rawBody, (req: Request, res: Response) => {
     const outcome = answerReview(parseJsonBody(req.body), opts.injector);
     const seconds = secondsSince(req);
     opts.metrics.record(outcome.decision, outcome.reason, seconds);
@@ -67,7 +68,7 @@ export function createAdmissionApp(opts: AdmissionOptions): express.Express {
       { ...rest, decision: outcome.decision, reason: outcome.reason, durationMs: seconds * 1e3 }, 'admission answered');
     res.status(200).json(outcome.review);
   });
-  app.all('/inject', (req: Request) => { throw new MethodNotAllowedError(req.method); });
+  app.all(WEBHOOK_PATH, (req: Request) => { throw new MethodNotAllowedError(req.method); });
   app.use((req: Request) => { throw new NotFoundError(req.path); });
 
   // Express 5 needs all four parameters to recognise an error handler.

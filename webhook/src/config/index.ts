@@ -1,7 +1,8 @@
 // skein-cp configuration: parsed in this one module from a plain record (flags + env) so tests pass a map.
-// Imports only node: modules, ../errors.js and ../log.js (types).
+// Imports only node: modules, ../contract.js, ../errors.js and ../log.js.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONTROL_PLANE_NAMESPACE, GRPC_PORT, HEALTH_PORT, WEBHOOK_PATH, WEBHOOK_PORT } from '../contract.js';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 import type { LevelWithSilent } from 'pino';
@@ -28,16 +29,16 @@ export interface CpConfig {
   readonly help: boolean;
 }
 
-export const DEFAULT_NAMESPACE = 'skein-system';
+export const DEFAULT_NAMESPACE = CONTROL_PLANE_NAMESPACE;
 
 export const USAGE = `Usage: skein-cp [flags]
 
   --mode kubernetes|local     where state lives (default kubernetes)
   --kubeconfig PATH           kubeconfig file (kubernetes mode; default in-cluster config)
   --state-dir DIR             state directory (required in local mode)
-  --webhook-port N            admission webhook, HTTPS (default 9443; 0 = pick a free port)
-  --grpc-port N               identity + discovery gRPC over TLS (default 15012; 0 = pick)
-  --health-port N             /healthz /readyz /metrics, plain HTTP (default 15014; 0 = pick)
+  --webhook-port N            admission webhook, HTTPS, POST ${WEBHOOK_PATH} (default ${WEBHOOK_PORT}; 0 = pick a free port)
+  --grpc-port N               identity + discovery gRPC over TLS (default ${GRPC_PORT}; 0 = pick)
+  --health-port N             /healthz /readyz /metrics, plain HTTP (default ${HEALTH_PORT}; 0 = pick)
   --bind-address ADDR         listen address (default 0.0.0.0 in kubernetes mode, 127.0.0.1 in local mode)
   --native-sidecar auto|true|false
                               inject the sidecar as a native sidecar (Kubernetes >= 1.29); auto asks the
@@ -45,7 +46,7 @@ export const USAGE = `Usage: skein-cp [flags]
   --log-level LEVEL           fatal|error|warn|info|debug|trace|silent (default info)
   --help                      print this help
 
-Environment: POD_NAMESPACE (default skein-system), POD_NAME (lease holder identity).
+Environment: POD_NAMESPACE (default ${CONTROL_PLANE_NAMESPACE}), POD_NAME (lease holder identity).
 `;
 
 /** Flag values as parseArgs returns them: strings, booleans, or absent. */
@@ -102,9 +103,9 @@ export function configFromRecord(flags: FlagRecord, env: EnvRecord, hostname = '
     mode,
     kubeconfig,
     stateDir: stateDir === undefined ? undefined : resolve(stateDir),
-    webhookPort: port('--webhook-port', flags['webhook-port'], 9443),
-    grpcPort: port('--grpc-port', flags['grpc-port'], 15012),
-    healthPort: port('--health-port', flags['health-port'], 15014),
+    webhookPort: port('--webhook-port', flags['webhook-port'], WEBHOOK_PORT),
+    grpcPort: port('--grpc-port', flags['grpc-port'], GRPC_PORT),
+    healthPort: port('--health-port', flags['health-port'], HEALTH_PORT),
     bindAddress,
     nativeSidecar: oneOf('--native-sidecar', flags['native-sidecar'], ['auto', 'true', 'false'] as const, 'auto'),
     logLevel: oneOf('--log-level', flags['log-level'], LOG_LEVELS, 'info'),

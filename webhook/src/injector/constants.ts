@@ -1,5 +1,7 @@
 // Names and numbers the injector writes into a pod. They are the contract of DESIGN.md and docs/contracts.md:
-// skein-dp and skein-local read them, so change them only together with both.
+// skein-dp and skein-local read them, so change them only together with both. The control plane's own names
+// come from ../contract.js.
+import { CONTROL_PLANE_NAMESPACE, controlPlaneAddress } from '../contract.js';
 
 export const INIT_CONTAINER_NAME = 'skein-init';
 export const PROXY_CONTAINER_NAME = 'skein-proxy';
@@ -29,11 +31,11 @@ export const CA_KEY = 'root-cert.pem';
 export const CA_DIR = '/var/run/secrets/skein/ca';
 export const CA_PATH = `${CA_DIR}/${CA_KEY}`;
 
-export const DEFAULT_CP_ADDRESS = 'skein-cp.skein-system.svc:15012';
+export const DEFAULT_CP_ADDRESS = controlPlaneAddress();
 export const DATAPLANE_IMAGE_REPO = 'skein/dataplane';
 
 /** Namespaces the webhook never injects into, whatever the selectors say (second line of defence). */
-export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'skein-system'];
+export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', CONTROL_PLANE_NAMESPACE];
 
 export const LABEL_INJECT = 'skein.io/inject';
 export const ANNOTATION_INJECTED = 'skein.io/injected';

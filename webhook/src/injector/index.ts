@@ -1,5 +1,5 @@
-// The injector: a pure "mutate this pod" core (no I/O). May import only node: built-ins and types of
-// @kubernetes/client-node; the admission layer (../admission) decodes requests and builds the patch.
+// The injector: a pure "mutate this pod" core (no I/O). May import only node: built-ins, ../contract.js and
+// types of @kubernetes/client-node; the admission layer (../admission) decodes requests and builds the patch.
 export { decide, type InjectDecision } from './decide.js';
 export { defaultInjectorConfig, type InjectorConfig } from './config.js';
 export { InjectRejection, type RejectReason } from './errors.js';

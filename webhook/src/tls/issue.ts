@@ -9,6 +9,7 @@
 // handshakes on the hot path are node:tls. forge has no ECDSA, so keys are RSA-2048.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICE } from '../contract.js';
 
 export interface KeyPairPem {
   readonly certPem: string;
@@ -16,8 +17,8 @@ export interface KeyPairPem {
 }
 
 /** DNS names on the serving certificate: the in-cluster Service names plus loopback for local mode. */
-export function servingDnsNames(namespace = 'skein-system'): string[] {
-  const svc = 'skein-cp';
+export function servingDnsNames(namespace = CONTROL_PLANE_NAMESPACE): string[] {
+  const svc = CONTROL_PLANE_SERVICE;
   return [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`, 'localhost'];
 }
 export const SERVING_IPS: readonly string[] = ['127.0.0.1'];
@@ -72,7 +73,7 @@ export function createCa(now: Date = new Date(), days = CA_VALIDITY_DAYS): KeyPa
 }
 
 /** A serving certificate for skein-cp's names, signed by `ca`. */
-export function issueServing(ca: KeyPairPem, namespace = 'skein-system', now: Date = new Date(), days = SERVING_VALIDITY_DAYS): KeyPairPem {
+export function issueServing(ca: KeyPairPem, namespace = CONTROL_PLANE_NAMESPACE, now: Date = new Date(), days = SERVING_VALIDITY_DAYS): KeyPairPem {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const { publicKey, keyPem } = newKeyPair();
@@ -80,7 +81,7 @@ export function issueServing(ca: KeyPairPem, namespace = 'skein-system', now: Da
   cert.publicKey = publicKey;
   cert.serialNumber = serialHex();
   validity(cert, now, days);
-  cert.setSubject([{ name: 'commonName', value: `skein-cp.${namespace}.svc` }]);
+  cert.setSubject([{ name: 'commonName', value: `${CONTROL_PLANE_SERVICE}.${namespace}.svc` }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },

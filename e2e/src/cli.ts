@@ -16,7 +16,7 @@ Usage: skein-local [global options] COMMAND [options]
 Commands:
   up                          start the node daemon and skein-cp --mode local; returns once both are ready
   apply -f PATH               create/update the objects of a YAML file or directory (multi-document)
-  delete -f PATH              delete them (pods are stopped gracefully first)
+  delete -f PATH | KIND NAME  delete them (pods are stopped gracefully first)
   get KIND [NAME] [-o json|wide] [-l k=v] [-A]
                               list objects (pods, services, deployments, namespaces, serviceaccounts,
                               configmaps, secrets, meshes, trafficpermissions)
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     case 'up': return up(cfg);
     case 'down': return down(cfg);
     case 'daemon': return runDaemon(cfg);
-    case 'apply': case 'delete': return applyOrDelete(cfg, cmd, v.filename, ns);
+    case 'apply': case 'delete': return applyOrDelete(cfg, cmd, v.filename, ns, args);
     case 'get': return get(cfg, args[0], args[1], { namespace: ns, output: v.output, selector: v.selector, all: v['all-namespaces'] });
     case 'wait': return wait(cfg, args[0], args[1], { namespace: ns, selector: v.selector, for: v.for, timeout: v.timeout });
     case 'exec': return exec(cfg, args[0], rest, { namespace: ns, container: v.container });

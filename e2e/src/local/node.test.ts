@@ -288,6 +288,12 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(r.code, 0, r.stderr);
     const seen = new Set(r.stdout.split('\n').filter(Boolean));
     assert.deepEqual([...seen].sort(), names, 'both endpoints answer through the Service VIP');
+    assert.match(await ok('delete', 'pod', names[0]!, '-n', NS), /pod\/echo-.* deleted/);
+    const replaced = await eventually('a replacement pod', async () => {
+      const now = (JSON.parse(await ok('get', 'pods', '-n', NS, '-l', 'app=echo', '-o', 'json')) as { items: Pod[] }).items.map((p) => p.metadata.name!);
+      return now.length === 2 && !now.includes(names[0]!) ? now : undefined;
+    });
+    assert.ok(replaced.includes(names[1]!), 'the other pod is untouched');
   });
 
   it('exec -c runs as the container user with its env and mounts; logs show output', async () => {

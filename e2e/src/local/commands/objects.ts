@@ -9,9 +9,18 @@ import { statePaths } from '../paths.js';
 import { kindFromArg } from '../store/kinds.js';
 import { formatTable, podStatusText } from './format.js';
 
-export async function applyOrDelete(cfg: LocalConfig, verb: 'apply' | 'delete', file: string | undefined, namespace: string | undefined): Promise<number> {
-  if (!file) throw new LocalError('E_USAGE', `${verb} needs -f PATH (a YAML file or a directory of them)`);
-  const objects = await loadManifests(file);
+export async function applyOrDelete(cfg: LocalConfig, verb: 'apply' | 'delete', file: string | undefined, namespace: string | undefined,
+  byName: string[] = []): Promise<number> {
+  let objects: KubeObject[];
+  if (!file && verb === 'delete' && byName.length === 2) {
+    // `delete KIND NAME`, as kubectl: only kind, name and namespace matter for a delete.
+    const kind = kindFromArg(byName[0]!);
+    objects = [{ apiVersion: kind.apiVersions[0]!, kind: kind.kind, metadata: { name: byName[1]!, ...(kind.namespaced ? { namespace: namespace ?? 'default' } : {}) } }];
+  } else if (!file) {
+    throw new LocalError('E_USAGE', `${verb} needs -f PATH (a YAML file or a directory of them)${verb === 'delete' ? ', or KIND NAME' : ''}`);
+  } else {
+    objects = await loadManifests(file);
+  }
   // -n applies to objects that do not name a namespace, as with kubectl.
   for (const o of objects) if (namespace && !o.metadata.namespace && kindFromArg(o.kind).namespaced) o.metadata.namespace = namespace;
   const res = await call<ApplyResponse>(statePaths(cfg).apiSocket, 'POST', `/${verb}`, { objects });

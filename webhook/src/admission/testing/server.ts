@@ -1,14 +1,13 @@
-// Test support (not a test file): the admission app behind a real HTTPS listener on 127.0.0.1:0 with a
-// throwaway self-signed certificate made by the openssl CLI, a client that posts to it, and a log capture.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request, createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Test support (not a test file): the admission app behind skein-cp's own HTTPS listener (server.ts) on
+// 127.0.0.1:0, with a certificate from skein-cp's own CA code (tls/issue.ts), a client that posts to it, and
+// a log capture. Same listener and certificates as production, so no second copy of either to keep in step.
+import { request } from 'node:https';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { InjectorConfig } from '../../injector/index.js';
+import { startWebhookServer } from '../../server.js';
+import { createCa, issueServing } from '../../tls/issue.js';
+import { checkServing } from '../../tls/material.js';
 import { AdmissionMetrics, createAdmissionApp } from '../index.js';
 
 export interface TestServer {
@@ -21,35 +20,20 @@ export interface TestServer {
 
 export interface HttpReply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
-function selfSignedCert(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sk-ut-admission-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function startTestServer(injector: InjectorConfig): Promise<TestServer> {
-  const { key, cert } = selfSignedCert();
+  const ca = createCa();
+  const material = checkServing({ caCertPem: ca.certPem, ...issueServing(ca) });
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } });
   const registry = new Registry();
   const app = createAdmissionApp({ injector, logger, metrics: new AdmissionMetrics(registry) });
-  const server: Server = createServer({ key, cert }, app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = await startWebhookServer(app, material, '127.0.0.1', 0);
   return {
-    url: `https://127.0.0.1:${port}`,
-    ca: cert,
+    url: `https://127.0.0.1:${listener.port}`,
+    ca: ca.certPem,
     registry,
     logs,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => listener.close(1_000),
   };
 }
 

@@ -60,10 +60,11 @@ export async function startWebhookServer(app: RequestListener, m: ServingMateria
   };
 }
 
-function listen(server: HttpsServer, host: string, port: number, name: string): Promise<number> {
+/** Listens on host:port; resolves with the actual port (port 0 = any free one). The one listen of skein-cp's HTTP servers. */
+export function listen(server: HttpsServer | HttpServer, host: string, port: number, name: 'webhook' | 'health'): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new ListenError(name, `cannot listen on ${host}:${port}: ${err.code ?? err.message}; choose another port or stop the other process`, { cause: err }));
+      reject(new ListenError(name, `cannot listen on ${host}:${port}: ${err.code ?? err.message}; choose another port with --${name}-port (or --bind-address) or stop the process that holds it`, { cause: err }));
     };
     server.once('error', onError);
     server.listen({ host, port }, () => {
@@ -118,7 +119,7 @@ export async function startGrpcServer(m: ServingMaterial, host: string, port: nu
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const actual = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort, creds, (err, bound) => {
-      if (err) reject(new ListenError('grpc', `cannot listen on ${hostPort}: ${err.message}; choose another port`, { cause: err }));
+      if (err) reject(new ListenError('grpc', `cannot listen on ${hostPort}: ${err.message}; choose another port with --grpc-port (or --bind-address) or stop the process that holds it`, { cause: err }));
       else resolve(bound);
     });
   });

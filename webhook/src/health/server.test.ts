@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { Registry, Counter } from 'prom-client';
 import { startHealthServer } from './server.js';
 import { closeHttpServer } from '../server.js';
+import { ListenError } from '../errors.js';
 
 let notReady: string | undefined = 'webhook not listening';
 const registry = new Registry();
@@ -59,4 +60,9 @@ test('other paths are 404, other methods 405 with Allow; HEAD has no body', asyn
   const head = await call('HEAD', '/healthz');
   assert.equal(head.status, 200);
   assert.equal(head.body, '');
+});
+
+test('a port already in use is a ListenError that names the flag to change', async () => {
+  const second = startHealthServer({ registry, logger: pino({ level: 'silent' }), readiness: { notReadyReason: () => undefined } }, '127.0.0.1', port);
+  await assert.rejects(second, (e: unknown) => e instanceof ListenError && e.code === 'SKEIN_CP_LISTEN' && /EADDRINUSE/.test(e.message) && /--health-port/.test(e.message));
 });

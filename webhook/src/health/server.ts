@@ -2,10 +2,9 @@
 // certificate), /metrics (Prometheus). node:http without a framework: three fixed paths do not need routing,
 // and this server must keep answering even if the admission app misbehaves.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { ListenError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { listen } from '../server.js';
 
 export interface Readiness {
   /** undefined when ready, otherwise why not (shown in the 503 body). */
@@ -61,11 +60,5 @@ export async function startHealthServer(deps: HealthDeps, host: string, port: nu
   const server = createServer({ maxHeaderSize: 16 * 1024 }, healthHandler(deps));
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
-  const actual = await new Promise<number>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new ListenError('health', `cannot listen on ${host}:${port}: ${err.code ?? err.message}; choose another port`, { cause: err }));
-    });
-    server.listen({ host, port }, () => resolve((server.address() as AddressInfo).port));
-  });
-  return { server, port: actual };
+  return { server, port: await listen(server, host, port, 'health') };
 }

@@ -58,7 +58,9 @@ test('POD_NAMESPACE and POD_NAME come from the environment', () => {
   const c = configFromRecord({}, { POD_NAMESPACE: 'mesh-cp', POD_NAME: 'skein-cp-abc' });
   assert.equal(c.namespace, 'mesh-cp');
   assert.equal(c.podName, 'skein-cp-abc');
-  assert.equal(flagError(() => configFromRecord({}, { POD_NAMESPACE: 'Bad_NS' })).flag, 'POD_NAMESPACE');
+  const bad = flagError(() => configFromRecord({}, { POD_NAMESPACE: 'Bad_NS' }));
+  assert.equal(bad.flag, 'POD_NAMESPACE');
+  assert.match(bad.message, /Bad_NS.*set it to the namespace skein-cp runs in/);
   assert.match(configFromRecord({}, {}, 'node1').podName, /^node1-\d+$/);
 });
 

@@ -97,7 +97,7 @@ export function configFromRecord(flags: FlagRecord, env: EnvRecord, hostname = '
   validateAddress('--bind-address', bindAddress);
   const namespace = env['POD_NAMESPACE']?.trim() || DEFAULT_NAMESPACE;
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    throw new ConfigError('POD_NAMESPACE', `"${namespace}" is not a valid namespace name`);
+    throw new ConfigError('POD_NAMESPACE', `"${namespace}" is not a valid namespace name; set it to the namespace skein-cp runs in (the Deployment passes metadata.namespace) or unset it for ${DEFAULT_NAMESPACE}`);
   }
   return {
     mode,
@@ -139,7 +139,7 @@ function port(flag: string, value: string | boolean | undefined, fallback: numbe
   if (raw === undefined) return fallback;
   if (!/^\d{1,5}$/.test(raw)) throw new ConfigError(flag, `"${raw}" is not a port number (0-65535; 0 = pick a free port)`);
   const n = Number(raw);
-  if (n > 65535) throw new ConfigError(flag, `${n} is above 65535`);
+  if (n > 65535) throw new ConfigError(flag, `${n} is above 65535; give a port number 0-65535 (0 = pick a free port)`);
   return n;
 }
 

@@ -44,7 +44,7 @@ test('cp.json carries exactly the contract fields; removeCpState deletes it', as
 test('a state dir that is a file is refused with a StateDirError', async () => {
   const d = await tmp();
   await writeFile(join(d, 'f'), 'x');
-  await assert.rejects(ensureDir(join(d, 'f')), StateDirError);
+  await assert.rejects(ensureDir(join(d, 'f')), (e: unknown) => e instanceof StateDirError && /--state-dir/.test(e.message));
 });
 
 test('the CA is created once with a 0600 key in a 0700 dir and reused across restarts', async () => {

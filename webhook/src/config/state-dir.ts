@@ -24,7 +24,7 @@ export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode });
     const st = await stat(dir);
-    if (!st.isDirectory()) throw new StateDirError(`${dir} exists and is not a directory`);
+    if (!st.isDirectory()) throw new StateDirError(`${dir} exists and is not a directory; pass a directory to --state-dir or remove the file`);
   } catch (err) {
     if (err instanceof StateDirError) throw err;
     throw new StateDirError(`cannot create state directory ${dir}: ${(err as Error).message}; pick a writable --state-dir`, { cause: err });
@@ -46,7 +46,7 @@ export async function writeFileAtomic(path: string, data: string, mode: number):
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new StateDirError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new StateDirError(`cannot write ${path}: ${(err as Error).message}; check that --state-dir is writable by this user and the disk is not full`, { cause: err });
   }
   await syncDir(dirname(path));
 }

@@ -183,7 +183,7 @@ async function proxyPlacement(r: Running, restartPolicy: string): Promise<string
     : isProxy(o.value) ? [o.path] : []);
 }
 
-test('--native-sidecar reaches the injector: local auto gives Jobs a native sidecar, false gives everyone the classic one', async () => {
+test('--native-sidecar and --dataplane-image reach the injector: local auto gives Jobs a native sidecar, false gives everyone the classic one', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sk-ut-cp-'));
   dirs.push(dir);
   const auto = await startCp(join(dir, 'auto'));
@@ -195,8 +195,13 @@ test('--native-sidecar reaches the injector: local auto gives Jobs a native side
   assert.deepEqual(await proxyPlacement(off, 'Never'), ['/spec/containers/0']);
   off.child.kill('SIGTERM');
   assert.equal(await off.exited, 0);
-  const on = await startCp(join(dir, 'on'), ['--native-sidecar', 'true']);
+  const image = 'registry.example.com/skein/dataplane:9.9.9';
+  const on = await startCp(join(dir, 'on'), ['--native-sidecar', 'true', '--dataplane-image', image]);
   assert.deepEqual(await proxyPlacement(on, 'Always'), ['/spec/initContainers/1']);
+  const res = await postReview(on, '127.0.0.1', 'localhost', typicalPodReview('image'));
+  const patch = Buffer.from((res.json['response'] as { patch: string }).patch, 'base64').toString('utf8');
+  assert.equal(patch.match(/"image":"registry\.example\.com\/skein\/dataplane:9\.9\.9"/g)?.length, 2, 'skein-init and skein-proxy use --dataplane-image');
+  assert.doesNotMatch(patch, /"skein\/dataplane:/);
   on.child.kill('SIGTERM');
   assert.equal(await on.exited, 0);
 });

@@ -142,6 +142,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
 
   const injector: InjectorConfig = {
     ...defaultInjectorConfig(VERSION),
+    ...(config.dataplaneImage === undefined ? {} : { dataplaneImage: config.dataplaneImage }),
     controlPlaneAddress: controlPlaneAddress(config.namespace),
     nativeSidecarDefault: source.nativeSidecarDefault,
     nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,

@@ -82,3 +82,14 @@ test('argv parsing: values, --help, unknown flags and missing values', () => {
   const positional = flagError(() => parseArgv(['local']));
   assert.match(positional.message, /local/);
 });
+
+test('--dataplane-image: default undefined (skein/dataplane:<version>), a registry reference kept, junk refused', () => {
+  assert.equal(configFromRecord({}, {}).dataplaneImage, undefined);
+  const ref = 'registry.example.com:5000/skein/dataplane:0.1.0@sha256:0123abcd';
+  assert.equal(configFromRecord({ 'dataplane-image': ref }, {}).dataplaneImage, ref);
+  for (const junk of ['https://registry/skein', 'skein dataplane', '-v', 'img\n']) {
+    const e = flagError(() => configFromRecord({ 'dataplane-image': junk }, {}));
+    assert.equal(e.flag, '--dataplane-image');
+    assert.match(e.message, /registry\.example\.com\/skein\/dataplane/);
+  }
+});

@@ -21,6 +21,8 @@ export interface CpConfig {
   readonly healthPort: number;
   readonly bindAddress: string;
   readonly nativeSidecar: NativeSidecarSetting;
+  /** Image of skein-init and skein-proxy; undefined = skein/dataplane:<version of skein-cp>. */
+  readonly dataplaneImage: string | undefined;
   readonly logLevel: LevelWithSilent;
   /** Namespace holding the TLS Secret and the Lease (env POD_NAMESPACE, default skein-system). */
   readonly namespace: string;
@@ -43,6 +45,8 @@ export const USAGE = `Usage: skein-cp [flags]
   --native-sidecar auto|true|false
                               inject the sidecar as a native sidecar (Kubernetes >= 1.29); auto asks the
                               API server (local mode: auto = false)
+  --dataplane-image IMAGE     image of the injected skein-init and skein-proxy (default
+                              skein/dataplane:<skein-cp version>; set it when images come from a registry)
   --log-level LEVEL           fatal|error|warn|info|debug|trace|silent (default info)
   --help                      print this help
 
@@ -62,6 +66,7 @@ const FLAG_SPEC = {
   'health-port': { type: 'string' },
   'bind-address': { type: 'string' },
   'native-sidecar': { type: 'string' },
+  'dataplane-image': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -108,6 +113,7 @@ export function configFromRecord(flags: FlagRecord, env: EnvRecord, hostname = '
     healthPort: port('--health-port', flags['health-port'], HEALTH_PORT),
     bindAddress,
     nativeSidecar: oneOf('--native-sidecar', flags['native-sidecar'], ['auto', 'true', 'false'] as const, 'auto'),
+    dataplaneImage: image('--dataplane-image', flags['dataplane-image']),
     logLevel: oneOf('--log-level', flags['log-level'], LOG_LEVELS, 'info'),
     namespace,
     podName: env['POD_NAME']?.trim() || `${hostname}-${process.pid}`,
@@ -141,6 +147,16 @@ function port(flag: string, value: string | boolean | undefined, fallback: numbe
   const n = Number(raw);
   if (n > 65535) throw new ConfigError(flag, `${n} is above 65535; give a port number 0-65535 (0 = pick a free port)`);
   return n;
+}
+
+/** An image reference as a pod spec takes it: no spaces or control characters, no scheme. */
+function image(flag: string, value: string | boolean | undefined): string | undefined {
+  const raw = optionalString(flag, value);
+  if (raw === undefined) return undefined;
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(raw) || raw.includes('://')) {
+    throw new ConfigError(flag, `"${raw}" is not an image reference; give e.g. registry.example.com/skein/dataplane:0.1.0`);
+  }
+  return raw;
 }
 
 function validateAddress(flag: string, value: string): void {

@@ -6,7 +6,7 @@ import { DATAPLANE_IMAGE_REPO, DEFAULT_CP_ADDRESS } from './constants.js';
 export interface InjectorConfig {
   /** Version of @skein/webhook: the dataplane image tag and the value of `skein.io/injected`. */
   version: string;
-  /** `skein/dataplane:<version>` unless an operator mirrors images elsewhere (a flag, never a pod annotation). */
+  /** `skein/dataplane:<version>` unless an operator mirrors images elsewhere (--dataplane-image, never a pod annotation). */
   dataplaneImage: string;
   /** host:port of skein-cp's gRPC server, handed to the sidecar as SKEIN_CP_ADDRESS. */
   controlPlaneAddress: string;

@@ -20,6 +20,7 @@ export interface Headline {
   proxyIdleRssMB: number | null; // mean over the scenario's proxies (client side and server side)
   proxyLoadRssMB: number | null; // mean of their peaks under load
   proxyCpuAtFixedRate: number | null; // cores, both proxies together
+  proxyCpuMsPerReq: number | null; // CPU ms per request, both proxies, at the rate the fixed-rate phase achieved
   serverCpuAtFixedRate: number | null;
 }
 
@@ -58,6 +59,11 @@ export function headline(s: ScenarioResult): Headline {
     proxyIdleRssMB: mb(px.map((p) => p.idleRssKb)),
     proxyLoadRssMB: mb(px.map((p) => p.loadPeakRssKb)),
     proxyCpuAtFixedRate: cpu(px),
+    proxyCpuMsPerReq: (() => {
+      const c = cpu(px);
+      const rps = s.fixedRate?.achievedRps;
+      return c !== null && rps ? r3((c * 1000) / rps) : null;
+    })(),
     serverCpuAtFixedRate: cpu(s.processes.filter((p) => p.role === 'server')),
   };
 }
@@ -100,6 +106,7 @@ const ROWS: [keyof Headline, string][] = [
   ['proxyIdleRssMB', 'proxy RSS idle MB (mean per proxy)'],
   ['proxyLoadRssMB', 'proxy RSS under load MB (peak, mean)'],
   ['proxyCpuAtFixedRate', 'proxy CPU at 1k rps, cores (both)'],
+  ['proxyCpuMsPerReq', 'proxy CPU ms per request (both)'],
   ['serverCpuAtFixedRate', 'server app CPU at 1k rps, cores'],
   ['readyServerMs', 'apply -> Ready, server pod ms'],
   ['readyClientMs', 'apply -> Ready, client pod ms'],

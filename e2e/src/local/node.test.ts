@@ -241,6 +241,8 @@ describe('skein-local node (root, real network namespaces)', () => {
   after(async () => {
     await cli('down');
     await rm(stateDir, { recursive: true, force: true });
+    // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
+    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`]) await rm(d, { recursive: true, force: true });
   });
 
   it('up starts the node; a second up says it is already up', async () => {
@@ -384,16 +386,25 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.match(again, /cleaning up after a previous run/);
     assert.match(again, /skein-local is up/);
     assert.deepEqual(processes(ours), [], 'up after a crash stops what the crashed run left');
+    assert.equal(existsSync(`/tmp/sklt-scratch-${MARK}`), false, 'mount points created for the pods are removed');
+    assert.equal(existsSync(`/tmp/sklt-shared-${MARK}`), false);
     assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
+    // A second crash, and this time the journal is lost too: down must find everything by name.
+    await ok('apply', '-f', join(stateDir, 'plain.yaml'));
+    await ok('wait', 'pod', 'client', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    process.kill(Number(readFileSync(join(stateDir, 'daemon.pid'), 'utf8')), 'SIGKILL');
+    await rm(join(stateDir, 'journal.jsonl'));
+    assert.ok(processes(ours).length >= 2, `containers outlive the second crash: ${processes(ours).join(',')}`);
     assert.match(await ok('down'), /skein-local is down/);
     assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
     assert.doesNotMatch(await sh('ip -o link show'), new RegExp(`\\b${bridge}\\b`));
     assert.doesNotMatch(await sh('iptables-save'), new RegExp(`SKL-${bridge}-`));
     assert.doesNotMatch(await sh('ip route show; ip route show type blackhole'), new RegExp(`10\\.25[01]\\.${n}\\.`));
     assert.deepEqual(processes(ours), []);
+    assert.deepEqual(processes(new RegExp(`--state-dir ${stateDir}`)), [], 'neither the daemon nor skein-cp is left');
     assert.equal(existsSync(join(stateDir, 'cp', 'cp.json')), false);
-    assert.equal(existsSync(`/tmp/sklt-scratch-${MARK}`), false, 'mount points created for the pod are removed');
-    assert.equal(existsSync(`/tmp/sklt-shared-${MARK}`), false);
+
   });
 });
 

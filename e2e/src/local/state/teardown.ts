@@ -1,6 +1,6 @@
 // `down`: removes everything an instance made, from the journal first (exact objects), then by sweeping
 // names with the instance's prefixes (objects a crash left unjournaled). Works with the daemon dead.
-import { readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LocalConfig } from '../config.js';
 import { names } from '../config.js';
@@ -21,11 +21,38 @@ export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<Tea
     const pids = (await run(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean).map(Number);
     for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); report.processes++; } catch { /* gone */ } }
   }
+  report.processes += await killByStateDir(paths);
   for (const e of [...journal].reverse()) await undo(e, report);
   await sweep(cfg, report);
   for (const f of [paths.apiSocket, paths.journal, paths.daemonPid]) await rm(f, { force: true });
   for (const d of [paths.storeDir, paths.runtimeDir, paths.podsDir, paths.cpDir]) await rm(d, { recursive: true, force: true });
   return report;
+}
+
+/**
+ * The daemon and skein-cp of this instance found by their command lines (`--state-dir` names our
+ * state dir), for when the journal is lost: they are the only processes outside the pods' netns.
+ */
+async function killByStateDir(paths: StatePaths): Promise<number> {
+  const mine = (argv: string[]): boolean => {
+    const i = argv.indexOf('--state-dir');
+    const dir = i >= 0 ? argv[i + 1] : undefined;
+    return (dir === paths.root && argv.includes('daemon')) || (dir === paths.cpDir && argv.includes('local'));
+  };
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    const pid = Number(d);
+    if (pid === process.pid) continue;
+    try {
+      if (mine(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'))) pids.push(pid);
+    } catch { /* exited */ }
+  }
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
+  return pids.length;
 }
 
 async function killJournaled(journal: JournalEntry[]): Promise<number> {

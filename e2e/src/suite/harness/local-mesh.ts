@@ -154,7 +154,7 @@ export class LocalMesh {
     return r.stdout;
   }
 
-  /** `sh -c SCRIPT` in the pod's network namespace (root, host filesystem). */
+  /** `bash -c SCRIPT` in the pod's network namespace (root, host filesystem); must exit 0. */
   shOk(ns: string, podName: string, script: string, opts: ExecOptions = {}): Promise<string> {
     return this.execOk(ns, podName, ['bash', '-c', script], opts);
   }

@@ -144,6 +144,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     ...defaultInjectorConfig(VERSION),
     ...(config.dataplaneImage === undefined ? {} : { dataplaneImage: config.dataplaneImage }),
     controlPlaneAddress: controlPlaneAddress(config.namespace),
+    controlPlaneNamespace: config.namespace,
     nativeSidecarDefault: source.nativeSidecarDefault,
     nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,
   };

@@ -1,6 +1,7 @@
 // What the injector needs to know about the control plane it belongs to. Built by skein-cp's config module
 // (webhook/src/config) flags and, in kubernetes mode, the API server version (main.ts); tests build it with
 // defaultInjectorConfig.
+import { CONTROL_PLANE_NAMESPACE } from '../contract.js';
 import { DATAPLANE_IMAGE_REPO, DEFAULT_CP_ADDRESS } from './constants.js';
 
 export interface InjectorConfig {
@@ -10,6 +11,8 @@ export interface InjectorConfig {
   dataplaneImage: string;
   /** host:port of skein-cp's gRPC server, handed to the sidecar as SKEIN_CP_ADDRESS. */
   controlPlaneAddress: string;
+  /** The namespace skein-cp runs in (POD_NAMESPACE): never injected, like kube-system and skein-system. */
+  controlPlaneNamespace: string;
   /** Whether pods without `skein.io/native-sidecar` get a native sidecar (needs Kubernetes >= 1.29). */
   nativeSidecarDefault: boolean;
   /**
@@ -30,6 +33,7 @@ export function defaultInjectorConfig(version: string): InjectorConfig {
     version,
     dataplaneImage: `${DATAPLANE_IMAGE_REPO}:${version}`,
     controlPlaneAddress: DEFAULT_CP_ADDRESS,
+    controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
     nativeSidecarDefault: false,
     nativeSidecarRunToCompletion: true,
   };

@@ -160,6 +160,9 @@ describe('decide', () => {
     assert.equal(reason(decide(pod({}, { hostNetwork: true }), 'shop', cfg)), 'host-network');
     assert.equal(reason(decide(pod(), 'kube-system', cfg)), 'system-namespace');
     assert.equal(reason(decide(pod(), 'skein-system', cfg)), 'system-namespace');
+    // skein-cp installed elsewhere (POD_NAMESPACE): its own namespace is skipped too, and only for that config.
+    assert.equal(reason(decide(pod(), 'mesh-cp', { ...cfg, controlPlaneNamespace: 'mesh-cp' })), 'system-namespace');
+    assert.equal(decide(pod(), 'mesh-cp', cfg).kind, 'inject');
     assert.equal(reason(decide(pod({ 'skein.io/injected': 'x' }), 'shop', cfg)), 'already-injected');
     assert.equal(reason(decide(pod({}, { initContainers: [{ name: 'skein-init', image: 'x' }] }), 'shop', cfg)), 'already-injected');
     assert.equal(reason(decide(injected(decide(pod(), 'shop', cfg)), 'shop', cfg)), 'already-injected');

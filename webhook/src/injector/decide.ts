@@ -35,7 +35,7 @@ function nativeByDefault(pod: V1Pod, cfg: InjectorConfig): boolean {
 export function decide(pod: V1Pod, namespace: string, cfg: InjectorConfig): InjectDecision {
   try {
     assertPodShape(pod);
-    const skip = skipReason(pod, namespace);
+    const skip = skipReason(pod, namespace, cfg.controlPlaneNamespace);
     if (skip !== undefined) return { kind: 'skip', ...skip };
     checkInjectable(pod);
     const opts = readMeshOptions(pod.metadata?.annotations ?? {}, nativeByDefault(pod, cfg));

@@ -27,8 +27,11 @@ export function allContainers(pod: V1Pod): PlacedContainer[] {
   return fields.flatMap((field) => (spec[field] ?? []).map((container) => ({ container: container as V1Container, field })));
 }
 
-/** Why this pod must be left alone, or undefined when it may be injected. */
-export function skipReason(pod: V1Pod, namespace: string): Skip | undefined {
+/**
+ * Why this pod must be left alone, or undefined when it may be injected. `controlPlaneNamespace` is where
+ * skein-cp runs when that is not skein-system: its own pods must schedule while the webhook is down.
+ */
+export function skipReason(pod: V1Pod, namespace: string, controlPlaneNamespace?: string): Skip | undefined {
   const labels = pod.metadata?.labels ?? {};
   const annotations = pod.metadata?.annotations ?? {};
   if (labels[LABEL_INJECT] === 'disabled') {
@@ -38,7 +41,7 @@ export function skipReason(pod: V1Pod, namespace: string): Skip | undefined {
     // iptables rules written in the node's network namespace would capture the node's own traffic.
     return { reason: 'host-network', message: 'pod uses hostNetwork; its traffic cannot be captured without capturing the node' };
   }
-  if (SYSTEM_NAMESPACES.includes(namespace)) {
+  if (SYSTEM_NAMESPACES.includes(namespace) || namespace === controlPlaneNamespace) {
     return { reason: 'system-namespace', message: `namespace ${namespace} is never injected` };
   }
   if (annotations[ANNOTATION_INJECTED] !== undefined) {

@@ -10,7 +10,7 @@ APT_PACKAGES=(
   curl nghttp2-client redis-server redis-tools socat netcat-openbsd  # real clients/servers used through the mesh
   haproxy wrk                                            # the benchmark baseline and load
   python3 make g++                                       # node-gyp builds the SO_ORIGINAL_DST addon
-  protobuf-compiler jq openssl                           # openssl: throwaway certificates in the webhook tests
+  protobuf-compiler jq openssl                           # openssl: throwaway certificates in the e2e tests
 )
 
 missing=()

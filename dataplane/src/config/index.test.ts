@@ -10,6 +10,7 @@ describe('run config', () => {
     assert.deepEqual(c.ports, { outbound: 15001, inbound: 15006, admin: 15000, health: 15020 });
     assert.equal(c.adminAddress, '127.0.0.1');
     assert.equal(c.healthAddress, '0.0.0.0');
+    assert.equal(c.bindAddress, '::', 'dual-stack capture listeners: ip6tables REDIRECT needs an IPv6 listener');
     assert.equal(c.detectTimeoutMs, 1000);
     assert.equal(c.drainTimeoutMs, 30_000);
     assert.deepEqual([...c.opaquePorts].sort((a, b) => a - b), [...DEFAULT_OPAQUE_PORTS].sort((a, b) => a - b));

@@ -23,7 +23,10 @@ export interface ListenerPorts { outbound: number; inbound: number; admin: numbe
 
 export interface RunConfig {
   ports: ListenerPorts;
-  /** Address of the capture listeners 15001/15006 (0.0.0.0: iptables REDIRECT lands on the pod IP). */
+  /**
+   * Address of the capture listeners 15001/15006. Default `::` (dual-stack): ip6tables REDIRECT lands on an
+   * IPv6 address, iptables REDIRECT on an IPv4 one (seen as ::ffff:a.b.c.d); 0.0.0.0 where IPv6 is off.
+   */
   bindAddress: string;
   /** The admin server's address. 127.0.0.1 always in product; only tests override it (no flag on purpose). */
   adminAddress: string;
@@ -78,7 +81,7 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --response-timeout <dur>    HTTP upstream inactivity timeout, 0 = none (default 0)
   --log-level <level>         fatal|error|warn|info|debug|trace|silent (default info)
   --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults 15001 15006 15000 15020)
-  --bind-address <ip>         address of the capture listeners (default 0.0.0.0)
+  --bind-address <ip>         address of the capture listeners (default :: dual-stack, 0.0.0.0 without IPv6)
   --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
 env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
      SKEIN_TOKEN_PATH, SKEIN_CA_PATH; SKEIN_DP_ORIG_DST_OVERRIDE=ip:port (no iptables: send everything there)`;
@@ -107,7 +110,7 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
       admin: port('admin-port', DEFAULT_PORTS.admin),
       health: port('health-port', DEFAULT_PORTS.health),
     },
-    bindAddress: str('bind-address') ?? '0.0.0.0',
+    bindAddress: str('bind-address') ?? '::',
     adminAddress: '127.0.0.1',
     healthAddress: podIP ?? '0.0.0.0',
     podIP,

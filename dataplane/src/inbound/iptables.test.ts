@@ -14,6 +14,8 @@ const POD_NS = `sk-ut-dp-${process.pid}-pod`;
 const PEER_NS = `sk-ut-dp-${process.pid}-peer`;
 const POD = '10.214.0.1';
 const PEER = '10.214.0.2';
+const POD6 = 'fd00:214::1';
+const PEER6 = 'fd00:214::2';
 
 const SERVER = `
 const http = require('node:http');
@@ -36,7 +38,7 @@ function started(child: ChildProcess, marker: RegExp): Promise<void> {
 }
 
 async function curl(ns: string, url: string): Promise<{ code: string; body: string; headers: string }> {
-  const { stdout } = await run('ip', ['netns', 'exec', ns, 'curl', '-s', '-D', '-', '--max-time', '5', url]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'curl', '-g', '-s', '-D', '-', '--max-time', '5', url]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
   const [headers = '', body = ''] = stdout.split('\r\n\r\n');
   return { code: /^HTTP\/1\.1 (\d+)/.exec(headers)?.[1] ?? 'none', body, headers };
 }
@@ -54,10 +56,14 @@ describe('real iptables REDIRECT + SO_ORIGINAL_DST (skein-dp init + skein-dp run
     await run('ip', ['-n', POD_NS, 'link', 'set', `skdp${id}p`, 'up']);
     await run('ip', ['-n', PEER_NS, 'addr', 'add', `${PEER}/24`, 'dev', `skdp${id}q`]);
     await run('ip', ['-n', PEER_NS, 'link', 'set', `skdp${id}q`, 'up']);
+    // A global IPv6 address makes `--ipv6 auto` capture IPv6 too (ip6tables-restore).
+    await run('ip', ['-n', POD_NS, '-6', 'addr', 'add', `${POD6}/64`, 'dev', `skdp${id}p`, 'nodad']);
+    await run('ip', ['-n', PEER_NS, '-6', 'addr', 'add', `${PEER6}/64`, 'dev', `skdp${id}q`, 'nodad']);
     await run('ip', ['netns', 'exec', POD_NS, process.execPath, MAIN, 'init', '--proxy-uid', '5678', '--proxy-gid', '5678',
       '--outbound-port', '15001', '--inbound-port', '15006', '--exclude-inbound-ports', '15000,15020']);
     const servers: Array<[string, string, string, string]> = [
       [POD_NS, POD, '8080', 'app'], [POD_NS, '127.0.0.1', '8081', 'loopback-app'], [PEER_NS, PEER, '9090', 'peer'],
+      [POD_NS, POD6, '8080', 'app6'], [PEER_NS, PEER6, '9090', 'peer6'],
     ];
     for (const [ns, host, port, name] of servers) {
       const child = inNs(ns, [process.execPath, '-e', SERVER, host, port, name]);
@@ -100,6 +106,22 @@ describe('real iptables REDIRECT + SO_ORIGINAL_DST (skein-dp init + skein-dp run
     assert.equal(res.code, '200');
     assert.equal(res.body, 'peer rid=yes');
     assert.ok((await stats())['skein_dp_connections_total{direction="outbound",protocol="http1"}']! >= 1);
+  });
+
+  // Regression: the capture listeners were bound to 0.0.0.0 only, so IPv6 connections redirected by
+  // ip6tables found no listener and the IP6T_SO_ORIGINAL_DST path never ran with real capture.
+  it('IPv6 inbound: a peer reaches the app on the pod\'s IPv6 address through 15006 (IP6T_SO_ORIGINAL_DST)', async () => {
+    const res = await curl(PEER_NS, `http://[${POD6}]:8080/`);
+    assert.equal(res.code, '200');
+    assert.equal(res.body, 'app6 rid=yes', 'the request went through the proxy to the IPv6 original destination');
+  });
+
+  it('IPv6 outbound: the app is captured on 15001 and reaches the IPv6 original destination', async () => {
+    const before = (await stats())['skein_dp_connections_total{direction="outbound",protocol="http1"}'] ?? 0;
+    const res = await curl(POD_NS, `http://[${PEER6}]:9090/`);
+    assert.equal(res.code, '200');
+    assert.equal(res.body, 'peer6 rid=yes');
+    assert.equal((await stats())['skein_dp_connections_total{direction="outbound",protocol="http1"}'], before + 1);
   });
 
   it('/app-health probes reach the app directly from 127.0.0.6, not through the inbound listener', async () => {

@@ -11,7 +11,7 @@ import { createInbound } from '../inbound/index.js';
 import { createOutbound } from '../outbound/index.js';
 import { createAdminServer } from '../admin/server.js';
 import { createHealthServer } from '../health/server.js';
-import { listen, stopListening, type BoundAddress } from '../transport/listen.js';
+import { listen, listenDualStack, stopListening, type BoundAddress } from '../transport/listen.js';
 import { fixedResolver, loadOrigDstResolver, type OrigDstResolver } from '../transport/resolver.js';
 import type { CaptureListener } from '../proxy/listener.js';
 import { ProxyState } from './state.js';
@@ -108,8 +108,8 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
 
   bound.admin = await listen(admin, config.ports.admin, config.adminAddress);
   bound.health = await listen(health, config.ports.health, config.healthAddress);
-  bound.outbound = await listen(outbound.server, config.ports.outbound, config.bindAddress);
-  bound.inbound = await listen(inbound.server, config.ports.inbound, config.bindAddress);
+  bound.outbound = await listenDualStack(outbound.server, config.ports.outbound, config.bindAddress);
+  bound.inbound = await listenDualStack(inbound.server, config.ports.inbound, config.bindAddress);
   for (const address of Object.values(bound)) ownPorts.add(address.port);
   for (const [name, address] of Object.entries(bound)) log.info({ listener: name, ...address }, 'listening');
   state.markReady();

@@ -17,6 +17,21 @@ export function listen(server: net.Server, port: number, host: string): Promise<
 }
 
 /**
+ * Listens on `host`; `::` (the capture listeners' default) is dual-stack, so IPv4 connections arrive as
+ * `::ffff:a.b.c.d` and IPv6 ones redirected by ip6tables find a listener too. Where the kernel has no
+ * IPv6 (`::` cannot be bound) it falls back to 0.0.0.0, which is all such a pod can receive anyway.
+ */
+export async function listenDualStack(server: net.Server, port: number, host: string): Promise<BoundAddress> {
+  try {
+    return await listen(server, port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+    return listen(server, port, '0.0.0.0');
+  }
+}
+
+/**
  * Stops accepting new connections now. net.Server#close's callback waits for every existing connection,
  * which is the drain's business, so it is not awaited here.
  */

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
+import { PORTS } from '../contract.js';
 import { isLogLevel } from '../log/index.js';
 import type { LevelWithSilent } from 'pino';
 import { parseDuration, parsePort, parsePortList, parsePositiveInt } from './values.js';
@@ -17,7 +18,7 @@ export { parseDuration } from './values.js';
  */
 export const DEFAULT_OPAQUE_PORTS: readonly number[] = [25, 587, 3306, 4444, 5432, 6379, 9300, 11211];
 
-export const DEFAULT_PORTS = { outbound: 15001, inbound: 15006, admin: 15000, health: 15020 } as const;
+export const DEFAULT_PORTS = PORTS;
 
 export interface ListenerPorts { outbound: number; inbound: number; admin: number; health: number }
 
@@ -80,7 +81,7 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --connect-timeout <dur>     upstream connect timeout (default 5s)
   --response-timeout <dur>    HTTP upstream inactivity timeout, 0 = none (default 0)
   --log-level <level>         fatal|error|warn|info|debug|trace|silent (default info)
-  --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults 15001 15006 15000 15020)
+  --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults ${PORTS.outbound} ${PORTS.inbound} ${PORTS.admin} ${PORTS.health})
   --bind-address <ip>         address of the capture listeners (default :: dual-stack, 0.0.0.0 without IPv6)
   --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
 env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
@@ -138,7 +139,7 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
 
 export interface WaitConfig { timeoutMs: number; adminPort: number; intervalMs: number }
 
-export const WAIT_USAGE = `skein-dp wait [--timeout 120s] [--admin-port 15000]
+export const WAIT_USAGE = `skein-dp wait [--timeout 120s] [--admin-port ${PORTS.admin}]
   polls http://127.0.0.1:<admin-port>/ready until it answers 200 (exit 0), or exits 1 after the timeout`;
 
 /** Parses `skein-dp wait` flags. Throws ConfigError. */

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { INBOUND_SOURCE } from '../contract.js';
 import type { AppProbe, GrpcAction, HttpGetAction, TcpSocketAction } from '../config/probes.js';
 
 export interface ProbeResult { ok: boolean; detail: string }
@@ -16,7 +17,7 @@ export interface ProbeResult { ok: boolean; detail: string }
  */
 function sourceFor(host: string, defaultHost: string): { localAddress?: string } {
   if (host !== defaultHost || net.isIP(host) === 0 || host.startsWith('127.') || host === '::1') return {};
-  return { localAddress: net.isIPv6(host) ? '::6' : '127.0.0.6' };
+  return { localAddress: INBOUND_SOURCE[net.isIPv6(host) ? 6 : 4] };
 }
 
 export function runProbe(probe: AppProbe, defaultHost: string): Promise<ProbeResult> {

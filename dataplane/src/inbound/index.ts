@@ -12,9 +12,8 @@ import { createCaptureListener, type CaptureListener, type PipelineDeps } from '
 import { detect } from '../detect/index.js';
 import { forwardTcp } from '../tcp/forward.js';
 import { outcomeLabel } from '../errors.js';
+import { INBOUND_SOURCE } from '../contract.js';
 
-/** Source address of the inbound proxy's connections to the app, per IP family. */
-export const INBOUND_SOURCE = { 4: '127.0.0.6', 6: '::6' } as const;
 
 export function createInbound(deps: PipelineDeps): CaptureListener {
   const log = deps.log.child({ direction: 'inbound' });

@@ -7,6 +7,7 @@ import type { IpFamily } from './cidr.js';
 import type { InitConfig } from './config.js';
 import { IptablesPermissionError, IptablesRestoreError, Ipv6UnavailableError } from './errors.js';
 import { buildTables, renderTable } from './rules.js';
+import { INBOUND_SOURCE } from '../contract.js';
 import type { TableRules } from './rules.js';
 import type { CommandResult, CommandRunner } from './runner.js';
 
@@ -81,9 +82,9 @@ export async function applyRules(
 // without it only IPv6 inbound forwarding is affected, and the proxy reports that itself.
 async function addInboundPassthroughAddress(runner: CommandRunner, logger: Logger): Promise<void> {
   try {
-    const result = await runner.run('ip', ['-6', 'addr', 'replace', '::6/128', 'dev', 'lo']);
-    if (result.code !== 0) logger.warn({ stderr: result.stderr.trim() }, 'could not add ::6/128 to lo');
+    const result = await runner.run('ip', ['-6', 'addr', 'replace', `${INBOUND_SOURCE[6]}/128`, 'dev', 'lo']);
+    if (result.code !== 0) logger.warn({ stderr: result.stderr.trim() }, `could not add ${INBOUND_SOURCE[6]}/128 to lo`);
   } catch (err) {
-    logger.warn({ err }, 'could not add ::6/128 to lo (is iproute2 installed?)');
+    logger.warn({ err }, `could not add ${INBOUND_SOURCE[6]}/128 to lo (is iproute2 installed?)`);
   }
 }

@@ -1,9 +1,10 @@
 // Flags of `skein-dp init` (docs/contracts.md), parsed in one place from a plain record so tests pass a
-// map; every error names the flag. Only node:util (parseArgs) and sibling init modules are imported.
+// map; every error names the flag. Imports node:util (parseArgs), sibling init modules and ../contract.
 import { parseArgs } from 'node:util';
 import { parseCidr } from './cidr.js';
 import type { Cidr } from './cidr.js';
 import { InitFlagError } from './errors.js';
+import { PORTS, PROXY_GID, PROXY_UID } from '../contract.js';
 
 export type Ipv6Mode = 'auto' | 'on' | 'off';
 
@@ -23,13 +24,13 @@ export interface InitConfig {
 }
 
 /** Ports of the sidecar that must never be redirected (DESIGN.md: admin 15000, health/metrics 15020). */
-export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = [15000, 15020];
+export const ALWAYS_EXCLUDED_INBOUND_PORTS: readonly number[] = [PORTS.admin, PORTS.health];
 
 export const INIT_DEFAULTS = {
-  'proxy-uid': '5678',
-  'proxy-gid': '5678',
-  'outbound-port': '15001',
-  'inbound-port': '15006',
+  'proxy-uid': String(PROXY_UID),
+  'proxy-gid': String(PROXY_GID),
+  'outbound-port': String(PORTS.outbound),
+  'inbound-port': String(PORTS.inbound),
   ipv6: 'auto',
 } as const;
 
@@ -125,7 +126,7 @@ function parseId(flag: string, value: string): number {
     throw new InitFlagError(flag, `"${value}" is not a numeric user/group id`);
   }
   if (n === 0) {
-    throw new InitFlagError(flag, 'must not be 0: traffic of root would then escape capture (the proxy runs as 5678)');
+    throw new InitFlagError(flag, `must not be 0: traffic of root would then escape capture (the proxy runs as ${PROXY_UID})`);
   }
   return n;
 }

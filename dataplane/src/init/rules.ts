@@ -4,6 +4,7 @@
 // docs/capture.md explains each rule.
 import type { IpFamily } from './cidr.js';
 import type { InitConfig } from './config.js';
+import { INBOUND_SOURCE } from '../contract.js';
 
 export const CHAINS = {
   inbound: 'SKEIN_INBOUND',
@@ -21,8 +22,8 @@ interface FamilyAddresses {
 }
 
 export const FAMILY_ADDRESSES: Record<IpFamily, FamilyAddresses> = {
-  4: { loopback: '127.0.0.0/8', inboundPassthroughSource: '127.0.0.6/32' },
-  6: { loopback: '::1/128', inboundPassthroughSource: '::6/128' },
+  4: { loopback: '127.0.0.0/8', inboundPassthroughSource: `${INBOUND_SOURCE[4]}/32` },
+  6: { loopback: '::1/128', inboundPassthroughSource: `${INBOUND_SOURCE[6]}/128` },
 };
 
 /** One table of the restore input: its own chains (declared, which flushes them) and its rules. */

@@ -1,45 +1,30 @@
 // skein-local end to end on this host: real bridge, netns, iptables, processes and the real skein-cp.
-// Own state dir, bridge and ranges (10.250.N/10.251.N), so a running demo is never touched.
+// Own state dir, bridge `sklt<N>` and ranges 10.250.n/10.251.n (a free slot: a leftover of a killed
+// run is skipped), so neither a running demo nor the suite's instances are touched. The instance is
+// driven through the suite harness's LocalMesh (the same CLI wrapper and teardown as the e2e suite).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LocalMesh } from '../suite/harness/local-mesh.js';
+import { pollUntil } from '../suite/harness/poll.js';
+import { run, type RunResult } from '../suite/harness/run.js';
+import { teardownOnSignals } from '../suite/harness/suite.js';
 import type { Pod } from './model/types.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
-const n = 100 + (process.pid % 100);
-const bridge = `sklt${process.pid % 1000}`;
+const mesh = new LocalMesh('node', { bridgePrefix: 'sklt', podNet: '10.250', serviceNet: '10.251' });
+const { stateDir, bridge } = mesh;
+/** Third octet of both ranges (the slot), for address assertions. */
+const n = mesh.podCidr.split('.')[2]!;
 const NS = 'sklt-plain';
 const MESH_NS = 'sklt-mesh';
 const MARK = `${4000 + (process.pid % 1000)}`; // unique sleep argument to find our processes
 
-interface Run { code: number | null; stdout: string; stderr: string }
+const cli = (...args: string[]): Promise<RunResult> => mesh.cli(args, { timeoutMs: 120_000 });
 
-let stateDir = '';
-let env: NodeJS.ProcessEnv = {};
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
-function sh(cmd: string): Promise<string> {
-  return new Promise((r) => {
-    const c = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    c.on('close', () => r(out));
-  });
+async function sh(cmd: string): Promise<string> {
+  return (await run('sh', ['-c', cmd])).stdout;
 }
 
 async function ok(...args: string[]): Promise<string> {
@@ -52,14 +37,8 @@ async function getPod(name: string, ns: string): Promise<Pod> {
   return JSON.parse(await ok('get', 'pod', name, '-n', ns, '-o', 'json')) as Pod;
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function eventually<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return pollUntil(f, { what, timeoutMs });
 }
 
 const PLAIN = `
@@ -227,20 +206,18 @@ spec:
 `;
 
 describe('skein-local node (root, real network namespaces)', () => {
+  let release = (): void => undefined;
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'sklt-state-'));
-    env = {
-      ...process.env, SKEIN_LOCAL_STATE_DIR: stateDir, SKEIN_LOCAL_BRIDGE: bridge,
-      SKEIN_LOCAL_POD_CIDR: `10.250.${n}.0/24`, SKEIN_LOCAL_SERVICE_CIDR: `10.251.${n}.0/24`,
-    };
+    release = teardownOnSignals(mesh, 'skein-local node');
     for (const [name, text] of [['plain.yaml', PLAIN], ['job.yaml', JOB], ['hooks.yaml', HOOKS], ['deploy.yaml', DEPLOY], ['mesh.yaml', MESH], ['denied.yaml', DENIED]] as const) {
-      await writeFile(join(stateDir, name), text.replace('${STATE_DIR}', stateDir));
+      await writeFile(join(mesh.filesDir, name), text.replace('${STATE_DIR}', stateDir));
     }
   });
 
   after(async () => {
-    await cli('down');
-    await rm(stateDir, { recursive: true, force: true });
+    release();
+    const problem = await mesh.destroy();
+    if (problem) console.error(`skein-local node test: cleanup problem: ${problem}`);
     // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
     for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`]) await rm(d, { recursive: true, force: true });
   });
@@ -253,7 +230,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('runs a pod behind a Service and reports it Running with its IP', async () => {
-    assert.match(await ok('apply', '-f', join(stateDir, 'plain.yaml')), /pod\/web created/);
+    assert.match(await ok('apply', '-f', join(mesh.filesDir, 'plain.yaml')), /pod\/web created/);
     await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
     await ok('wait', 'pod', '-l', 'app=client', '-n', NS, '--for', 'ready', '--timeout', '30s');
     const web = await getPod('web', NS);
@@ -277,7 +254,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('a Deployment names its pods after admission; its Service spreads over both; running pods learn the new name', async () => {
-    await ok('apply', '-f', join(stateDir, 'deploy.yaml'));
+    await ok('apply', '-f', join(mesh.filesDir, 'deploy.yaml'));
     await ok('wait', 'deployment', 'echo', '-n', NS, '--for', 'ready', '--timeout', '30s');
     const list = JSON.parse(await ok('get', 'pods', '-n', NS, '-l', 'app=echo', '-o', 'json')) as { items: Pod[] };
     const names = list.items.map((p) => p.metadata.name!).sort();
@@ -309,7 +286,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('a restartPolicy Never pod with a native sidecar completes; a crashing container restarts', async () => {
-    await ok('apply', '-f', join(stateDir, 'job.yaml'));
+    await ok('apply', '-f', join(mesh.filesDir, 'job.yaml'));
     await ok('wait', 'pod', 'job', '-n', NS, '--for', 'completed', '--timeout', '30s');
     const job = await getPod('job', NS);
     assert.equal(job.status?.phase, 'Succeeded');
@@ -327,7 +304,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('postStart holds the next container; an exec readiness probe gates readiness; failed liveness restarts', async () => {
-    await ok('apply', '-f', join(stateDir, 'hooks.yaml'));
+    await ok('apply', '-f', join(mesh.filesDir, 'hooks.yaml'));
     await eventually('second container started', async () => {
       const p = await getPod('hooks', NS);
       return p.status?.containerStatuses?.[1] && 'running' in p.status.containerStatuses[1].state ? p : undefined;
@@ -346,15 +323,15 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('clear errors: missing namespace, image without command, webhook refusal', async () => {
-    const f = join(stateDir, 'bad.yaml');
+    const f = join(mesh.filesDir, 'bad.yaml');
     await writeFile(f, `apiVersion: v1\nkind: Pod\nmetadata: { name: x, namespace: sklt-nowhere }\nspec: { containers: [{ name: a, image: b, command: [c] }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nocmd, namespace: ${NS} }\nspec: { containers: [{ name: app, image: nginx }] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: nobin, namespace: ${NS} }\nspec: { containers: [{ name: app, image: x, command: [sklt-no-such-binary] }] }\n`);
     const r = await cli('apply', '-f', f);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /namespace "sklt-nowhere" not found/);
     assert.match(r.stderr, /container app: image "nginx" has no command/);
     assert.match(r.stderr, /container app: "sklt-no-such-binary" is not on this host's PATH/);
-    await ok('apply', '-f', join(stateDir, 'mesh.yaml'));
-    const denied = await cli('apply', '-f', join(stateDir, 'denied.yaml'));
+    await ok('apply', '-f', join(mesh.filesDir, 'mesh.yaml'));
+    const denied = await cli('apply', '-f', join(mesh.filesDir, 'denied.yaml'));
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /admission webhook "namespace\.inject\.skein\.io" denied the request: .*5678/);
     assert.equal((await cli('get', 'pod', 'sneaky', '-n', MESH_NS)).code, 1, 'a refused pod is not stored');
@@ -390,7 +367,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(existsSync(`/tmp/sklt-shared-${MARK}`), false);
     assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
     // A second crash, and this time the journal is lost too: down must find everything by name.
-    await ok('apply', '-f', join(stateDir, 'plain.yaml'));
+    await ok('apply', '-f', join(mesh.filesDir, 'plain.yaml'));
     await ok('wait', 'pod', 'client', '-n', NS, '--for', 'ready', '--timeout', '30s');
     await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
     process.kill(Number(readFileSync(join(stateDir, 'daemon.pid'), 'utf8')), 'SIGKILL');

@@ -26,20 +26,33 @@ export interface ExecOptions {
 
 export const SIDECAR = 'skein-proxy';
 
+/** Where an instance's bridge and /24 ranges come from: `<bridgePrefix><N>`, `<podNet>.<n>.0/24`, `<serviceNet>.<n>.0/24`. */
+export interface SlotFamily {
+  readonly bridgePrefix: string;
+  /** First two octets of the pod ranges, e.g. `10.252`. */
+  readonly podNet: string;
+  readonly serviceNet: string;
+}
+
+/** The suite files' family (docs/demo.md); skein-local's own test uses another, so the two never meet. */
+export const SUITE_SLOTS: SlotFamily = { bridgePrefix: 'skle', podNet: '10.252', serviceNet: '10.253' };
+
 /**
- * Bridge `skle<pid%1000>` and ranges 10.252/253.<n>.0/24 from the pid; when an instance that was
- * never torn down (a killed run) still holds them, the next free pair is taken instead.
+ * Bridge `<prefix><pid%1000>` and ranges `<net>.<n>.0/24` from the pid; when an instance that was
+ * never torn down (a killed run) still holds the bridge or either range, the next free pair is
+ * taken instead, so a leftover never breaks the next run.
  */
-function freeSlot(pid: number): { bridge: string; n: number } {
-  const routes = spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout ?? '';
+export function freeSlot(family: SlotFamily, pid: number = process.pid): { bridge: string; podCidr: string; serviceCidr: string } {
+  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
   for (let k = 0; k < 1000; k++) {
-    const bridge = `skle${(pid + k) % 1000}`;
+    const bridge = `${family.bridgePrefix}${(pid + k) % 1000}`;
     const n = ((pid + k) % 250) + 1;
+    const [podCidr, serviceCidr] = [`${family.podNet}.${n}.0/24`, `${family.serviceNet}.${n}.0/24`];
     const linkTaken = spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0;
-    const rangeTaken = routes.includes(`10.252.${n}.0/24`) || routes.includes(`10.253.${n}.0/24`);
-    if (!linkTaken && !rangeTaken) return { bridge, n };
+    const rangeTaken = routes.includes(`${family.podNet}.${n}.`) || routes.includes(`${family.serviceNet}.${n}.`);
+    if (!linkTaken && !rangeTaken) return { bridge, podCidr, serviceCidr };
   }
-  throw new Error('no free skle<N> bridge / 10.252.<n>.0/24 range: run `skein-local down` for stale instances');
+  throw new Error(`no free ${family.bridgePrefix}<N> bridge / ${family.podNet}.<n>.0/24 range: run \`skein-local down\` for stale instances`);
 }
 
 export class LocalMesh {
@@ -52,15 +65,15 @@ export class LocalMesh {
   readonly serviceCidr: string;
   private applied = 0;
 
-  constructor(tag: string) {
+  constructor(tag: string, family: SlotFamily = SUITE_SLOTS) {
     const pid = process.pid;
-    const slot = freeSlot(pid);
+    const slot = freeSlot(family, pid);
     this.workDir = join(tmpdir(), `skein-e2e-${tag}-${pid}`);
     this.stateDir = join(this.workDir, 'state');
     this.filesDir = join(this.workDir, 'files');
     this.bridge = slot.bridge;
-    this.podCidr = `10.252.${slot.n}.0/24`;
-    this.serviceCidr = `10.253.${slot.n}.0/24`;
+    this.podCidr = slot.podCidr;
+    this.serviceCidr = slot.serviceCidr;
     mkdirSync(this.filesDir, { recursive: true });
   }
 

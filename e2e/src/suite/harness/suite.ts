@@ -30,23 +30,34 @@ export function meshSuite(tag: string, namespaces: readonly string[], setup: (me
       throw err;
     }
   };
-  // If the runner kills this file (timeout, ^C), after() never runs: tear down from the signal.
+  let release = (): void => undefined;
+  before(async () => {
+    release = teardownOnSignals(mesh, tag);
+    await mesh.up();
+    await diagnosed(() => setup(mesh))();
+  }, { timeout: 240_000 });
+  after(async () => {
+    release();
+    const problem = await mesh.destroy();
+    if (problem) console.error(`${tag}: cleanup problem: ${problem}`);
+  }, { timeout: 150_000 });
+  return { mesh, diagnosed };
+}
+
+/**
+ * If the runner kills the test file (its timeout, ^C), after() never runs: tear the instance down
+ * from the signal, then die of it. Returns the function that removes the handlers (call it in after()).
+ */
+export function teardownOnSignals(mesh: LocalMesh, tag: string): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`${tag}: ${signal}: tearing down skein-local (${mesh.stateDir})`);
     mesh.destroySync();
     process.kill(process.pid, signal);
   };
-  before(async () => {
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    await mesh.up();
-    await diagnosed(() => setup(mesh))();
-  }, { timeout: 240_000 });
-  after(async () => {
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    const problem = await mesh.destroy();
-    if (problem) console.error(`${tag}: cleanup problem: ${problem}`);
-  }, { timeout: 150_000 });
-  return { mesh, diagnosed };
+  };
 }

@@ -2,7 +2,10 @@
 // (CONVENTIONS §6: linkerd maps errors to 403/502/504 in a single module). Messages say what was
 // wrong and what to do.
 
-/** Base class: every error skein-dp raises on purpose carries a stable, lowercase `code`. */
+/**
+ * Base class: every error skein-dp raises on purpose carries a stable `code` (lowercase for the proxy;
+ * `INIT_*` for init and `ORIG_DST_*` for the addon, kept as their tests and logs already use them).
+ */
 export class SkeinError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -25,6 +28,26 @@ export class ConfigError extends SkeinError {
 export class OrigDstError extends SkeinError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('orig_dst_failed', message, options);
+  }
+}
+
+/** The SO_ORIGINAL_DST addon is not built or cannot be loaded (wrong Node ABI, missing file). */
+export class OrigDstUnavailableError extends SkeinError {
+  constructor(addonPath: string, cause: unknown) {
+    super('ORIG_DST_UNAVAILABLE',
+      `cannot load the SO_ORIGINAL_DST addon (${addonPath}): ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Build it with `npm run build:native` at the repository root (needs python3, make and a C compiler).',
+      { cause });
+  }
+}
+
+/**
+ * The kernel had no original destination for this socket: it was not redirected (no conntrack NAT
+ * entry: ENOENT), conntrack for that family is not loaded (ENOPROTOOPT), or the socket is closed.
+ */
+export class OrigDstLookupError extends SkeinError {
+  constructor(readonly errno: string, message: string) {
+    super('ORIG_DST_LOOKUP_FAILED', message);
   }
 }
 

@@ -1,4 +1,6 @@
-// Errors of `skein-dp init`, each with a stable code; messages say what was wrong and what to do.
+// Errors of `skein-dp init`, each with a stable code; messages say what was wrong and what to do. They
+// share the workspace's SkeinError base (src/errors.ts), so one `instanceof SkeinError` covers init and run.
+import { SkeinError } from '../errors.js';
 
 export type InitErrorCode =
   | 'INIT_BAD_FLAG'
@@ -7,71 +9,64 @@ export type InitErrorCode =
   | 'INIT_RESTORE_FAILED'
   | 'INIT_IPV6_UNAVAILABLE';
 
-export abstract class InitError extends Error {
-  abstract readonly code: InitErrorCode;
+export abstract class InitError extends SkeinError {
+  declare readonly code: InitErrorCode;
 }
 
 /** A flag value that cannot be used; the message names the flag. */
 export class InitFlagError extends InitError {
-  readonly code = 'INIT_BAD_FLAG';
   constructor(
     readonly flag: string,
     detail: string,
   ) {
-    super(`--${flag}: ${detail}`);
-    this.name = 'InitFlagError';
+    super('INIT_BAD_FLAG', `--${flag}: ${detail}`);
   }
 }
 
 /** iptables-restore / ip6tables-restore / iptables-save is not on PATH. */
 export class IptablesMissingError extends InitError {
-  readonly code = 'INIT_IPTABLES_MISSING';
   constructor(readonly command: string) {
-    super(`${command} not found: install the iptables package (the dataplane image carries it)`);
-    this.name = 'IptablesMissingError';
+    super('INIT_IPTABLES_MISSING', `${command} not found: install the iptables package (the dataplane image carries it)`);
   }
 }
 
 /** The process may not change netfilter rules in this network namespace. */
 export class IptablesPermissionError extends InitError {
-  readonly code = 'INIT_NO_NET_ADMIN';
   constructor(
     readonly command: string,
     stderr: string,
   ) {
     super(
+      'INIT_NO_NET_ADMIN',
       `${command} needs NET_ADMIN and NET_RAW: run skein-init with those capabilities ` +
         `(the injector adds them to the init container) or as root; ${command} said: ${oneLine(stderr)}`,
     );
-    this.name = 'IptablesPermissionError';
   }
 }
 
 /** iptables-restore rejected the rules (or another command of the apply step failed). */
 export class IptablesRestoreError extends InitError {
-  readonly code = 'INIT_RESTORE_FAILED';
   constructor(
     readonly command: string,
     readonly exitCode: number,
     stderr: string,
   ) {
     super(
+      'INIT_RESTORE_FAILED',
       `${command} failed with exit code ${exitCode}: ${oneLine(stderr)}; ` +
         'check that the kernel has the nat table, REDIRECT and owner match (run with --dry-run to see the rules)',
     );
-    this.name = 'IptablesRestoreError';
   }
 }
 
 /** The pod has IPv6 (or --ipv6 on), but ip6tables cannot program the IPv6 nat table here. */
 export class Ipv6UnavailableError extends InitError {
-  readonly code = 'INIT_IPV6_UNAVAILABLE';
   constructor(detail: string) {
     super(
+      'INIT_IPV6_UNAVAILABLE',
       `IPv6 capture cannot be set up (${detail}); IPv6 traffic would escape the sidecar, so init stops. ` +
         'Load ip6table_nat on the node, or pass --ipv6 off if the pod must run without IPv6 capture',
     );
-    this.name = 'Ipv6UnavailableError';
   }
 }
 

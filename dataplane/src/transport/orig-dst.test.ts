@@ -60,6 +60,7 @@ describe('originalDestination (SO_ORIGINAL_DST addon)', () => {
       await mkdir(join(dir, 'dist', 'transport'), { recursive: true });
       const copy = join(dir, 'dist', 'transport', 'orig-dst.js');
       await copyFile(fileURLToPath(new URL('./orig-dst.js', import.meta.url)), copy);
+      await copyFile(fileURLToPath(new URL('../errors.js', import.meta.url)), join(dir, 'dist', 'errors.js'));
       const mod = (await import(pathToFileURL(copy).href)) as typeof OrigDst;
       assert.throws(() => mod.loadOrigDstAddon(), (err: unknown) => {
         assert.ok(err instanceof Error);

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { isIPv4 } from 'node:net';
 import type { Socket } from 'node:net';
+import { OrigDstLookupError, OrigDstUnavailableError } from '../errors.js';
 
 export interface OriginalDestination {
   address: string;
@@ -14,33 +15,7 @@ interface OrigDstAddon {
   getOriginalDst(fd: number, family: 4 | 6): { address: string; port: number };
 }
 
-/** The addon is not built or cannot be loaded (wrong Node ABI, missing file). */
-export class OrigDstUnavailableError extends Error {
-  readonly code = 'ORIG_DST_UNAVAILABLE';
-  constructor(cause: unknown) {
-    super(
-      `cannot load the SO_ORIGINAL_DST addon (${ADDON_PATH}): ${cause instanceof Error ? cause.message : String(cause)}. ` +
-        'Build it with `npm run build:native` at the repository root (needs python3, make and a C compiler).',
-      { cause },
-    );
-    this.name = 'OrigDstUnavailableError';
-  }
-}
-
-/**
- * The kernel had no original destination for this socket: it was not redirected (no conntrack NAT
- * entry: ENOENT), conntrack for that family is not loaded (ENOPROTOOPT), or the socket is closed.
- */
-export class OrigDstLookupError extends Error {
-  readonly code = 'ORIG_DST_LOOKUP_FAILED';
-  constructor(
-    readonly errno: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OrigDstLookupError';
-  }
-}
+export { OrigDstUnavailableError, OrigDstLookupError } from '../errors.js';
 
 // From dist/transport/orig-dst.js (and src/transport/ under a TS loader) up to the workspace root.
 const ADDON_PATH = '../../build/Release/orig_dst.node';
@@ -53,7 +28,7 @@ export function loadOrigDstAddon(): void {
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as OrigDstAddon;
   } catch (err) {
-    throw new OrigDstUnavailableError(err);
+    throw new OrigDstUnavailableError(ADDON_PATH, err);
   }
 }
 

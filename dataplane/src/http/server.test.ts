@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import { fixedResolver } from '../transport/resolver.js';
-import { startTestProxy, listenOn, closeServer, rawExchange, type TestProxy } from '../proxy/testing.js';
+import { startTestProxy, listenOn, closeServer, rawExchange, waitFor, type TestProxy } from '../proxy/testing.js';
 
 interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; body: string; trailers: Record<string, string>; remotePort: number }
 
@@ -85,6 +85,21 @@ describe('HTTP/1.1 path through the outbound listener', () => {
     await request('/id', { headers: { 'x-request-id': 'client-chosen' } });
     assert.match(String(seen[0]?.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(seen[1]?.headers['x-request-id'], 'client-chosen');
+  });
+
+  it('logs one line per request: method, authority, path without the query, status, bytes, duration', async () => {
+    const res = await request('/logged/path?token=secret', { method: 'PUT', headers: { host: 'orders.shop:8080', 'x-request-id': 'log-me' } }, 'abc');
+    const mine = (): Array<Record<string, unknown>> => tp.logs.filter((l) => l['msg'] === 'request' && l['requestId'] === 'log-me');
+    await waitFor(() => mine().length > 0, 'the request log line');
+    assert.equal(mine().length, 1);
+    const line = mine()[0] as Record<string, unknown>;
+    assert.equal(line['method'], 'PUT');
+    assert.equal(line['authority'], 'orders.shop:8080');
+    assert.equal(line['path'], '/logged/path');
+    assert.equal(line['status'], 200);
+    assert.equal(line['bytes'], Buffer.byteLength(res.body));
+    assert.equal(typeof line['durationMs'], 'number');
+    assert.ok(!JSON.stringify(line).includes('secret'), 'the query (may hold credentials) is not logged');
   });
 
   it('streams chunked bodies and forwards trailers both ways', async () => {

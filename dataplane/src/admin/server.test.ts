@@ -4,6 +4,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fixedResolver } from '../transport/resolver.js';
 import { startTestProxy, type TestProxy } from '../proxy/testing.js';
 
@@ -43,6 +46,26 @@ describe('admin server', () => {
     assert.deepEqual(dump['policies'], []);
     assert.ok((dump['opaquePorts'] as number[]).includes(3306));
     assert.equal((dump['pod'] as Record<string, string>)['name'], 'web-0');
+  });
+
+  it('/config_dump names the token and CA files but never holds their contents or a key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-ut-dp-admin-'));
+    let other: TestProxy | undefined;
+    try {
+      const tokenPath = join(dir, 'token');
+      const caPath = join(dir, 'root-cert.pem');
+      await writeFile(tokenPath, 'eyJhbGciOiJSUzI1NiJ9.secret-token-body.sig');
+      await writeFile(caPath, '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleQ==\n-----END PRIVATE KEY-----\n');
+      other = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: 9, family: 4 }), [], {},
+        { SKEIN_TOKEN_PATH: tokenPath, SKEIN_CA_PATH: caPath });
+      const dump = await call(other.proxy.addresses.admin.port, 'GET', '/config_dump');
+      assert.equal(dump.status, 200);
+      assert.ok(dump.body.includes(tokenPath) && dump.body.includes(caPath), 'the file paths are shown');
+      for (const secret of ['secret-token-body', 'PRIVATE KEY', 'c2VjcmV0LWtleQ']) assert.ok(!dump.body.includes(secret), secret);
+    } finally {
+      await other?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('state-changing endpoints are POST-only; GET gets 405 and changes nothing', async () => {

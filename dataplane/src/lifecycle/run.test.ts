@@ -67,11 +67,12 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
   const ports: Record<string, number> = {};
   const lines: Array<Record<string, unknown>> = [];
   let exited: Promise<number | null>;
-  let slowStarted = false;
+  // The slow response is held until the test has checked the draining proxy (no race with a timer).
+  let releaseSlow: (() => void) | undefined;
 
   before(async () => {
     upstream = http.createServer((req, res) => {
-      if (req.url === '/slow') { slowStarted = true; setTimeout(() => res.end('slow done'), 1500); return; }
+      if (req.url === '/slow') { releaseSlow = () => res.end('slow done'); return; }
       res.end('fast');
     });
     const upstreamPort = await listenOn(upstream);
@@ -95,6 +96,7 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
     await waitFor(() => Object.keys(ports).length === 4, 'the four listeners', 15_000);
   });
   after(async () => {
+    releaseSlow?.();
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
     await closeServer(upstream);
@@ -108,7 +110,7 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
 
   it('on SIGTERM: in-flight request finishes, inbound refused, outbound still served, then exit 0', async () => {
     const inflight = get(ports['inbound'] as number, '/slow');
-    await waitFor(() => slowStarted, 'the slow request to reach the upstream');
+    await waitFor(() => releaseSlow !== undefined, 'the slow request to reach the upstream');
     child.kill('SIGTERM');
     await waitFor(() => lines.some((l) => l['msg'] === 'shutting down'), 'shutdown to start');
     assert.equal((await get(ports['admin'] as number, '/ready')).status, 503, 'not ready while draining');
@@ -116,10 +118,73 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
     const outbound = await get(ports['outbound'] as number, '/fast');
     assert.equal(outbound.body, 'fast', 'the app can still call out while it shuts down');
     assert.equal(outbound.headers['connection'], 'close');
+    assert.equal(child.exitCode, null, 'still running while a request is in flight');
+    releaseSlow?.();
     const done = await inflight;
     assert.equal(done.status, 200);
     assert.equal(done.body, 'slow done');
     assert.equal(await exited, 0);
     assert.ok(lines.some((l) => l['msg'] === 'drained'), 'exited because idle, not because of the drain timeout');
+  });
+});
+
+describe('skein-dp run as a process: SIGTERM with a connection that never ends', () => {
+  let upstream: net.Server;
+  let child: ChildProcess;
+  let client: net.Socket | undefined;
+  const lines: Array<Record<string, unknown>> = [];
+  let exited: Promise<number | null>;
+
+  before(async () => {
+    upstream = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, never answers, never closes
+    const upstreamPort = await listenOn(upstream);
+    child = spawn(process.execPath, [MAIN, 'run', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
+      '--health-port', '0', '--bind-address', '127.0.0.1', '--drain-timeout', '1s', '--opaque-ports', String(upstreamPort)], {
+      env: { ...process.env, POD_IP: '127.0.0.1', SKEIN_DP_ORIG_DST_OVERRIDE: `127.0.0.1:${upstreamPort}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let buffer = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buffer += c.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    await waitFor(() => lines.some((l) => l['msg'] === 'ready'), 'the proxy to be ready', 15_000);
+  });
+  after(async () => {
+    client?.destroy();
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    await closeServer(upstream);
+  });
+
+  it('closes what is left and exits 0 once --drain-timeout has passed', { timeout: 30_000 }, async () => {
+    const outboundPort = lines.find((l) => l['msg'] === 'listening' && l['listener'] === 'outbound')?.['port'] as number;
+    client = net.connect(outboundPort, '127.0.0.1');
+    client.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => client?.once('close', () => resolve()));
+    await new Promise((resolve) => client?.once('connect', resolve));
+    const adminPort = lines.find((l) => l['msg'] === 'listening' && l['listener'] === 'admin')?.['port'] as number;
+    let active = 0;
+    const poll = setInterval(() => {
+      void get(adminPort, '/stats').then((r) => {
+        active = (JSON.parse(r.body) as Record<string, number>)['skein_dp_connections_active{direction="outbound"}'] ?? 0;
+      }, () => undefined);
+    }, 50);
+    try {
+      await waitFor(() => active === 1, 'the proxy to hold the connection');
+    } finally {
+      clearInterval(poll);
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const last = lines.find((l) => l['msg'] === 'drain timeout: closing remaining connections');
+    assert.ok(last, 'exited because of the drain timeout');
+    assert.equal(last['left'], 1);
+    await closed;
   });
 });

@@ -6,7 +6,8 @@
 //    (GHSA-6x33-pw7p-hmpq: setHeader after the headers went out crashes the process);
 //  - it collapses `//` in paths (common.urlJoin): the outgoing request line is restored to req.url;
 //  - it forwards neither trailers nor `100 Continue`, and strips no hop-by-hop headers: done here;
-//  - it has no keep-alive by default: a pooled Agent per upstream is passed in.
+//  - it has no keep-alive by default: a pooled Agent per upstream is passed in;
+//  - it emits 'proxyReq' only without an Expect header: the pooled agent hands us each request (pool.ts).
 import type http from 'node:http';
 import type net from 'node:net';
 import httpProxy from 'http-proxy';
@@ -46,12 +47,14 @@ export class HttpForwarder {
   /** Forwards one HTTP request; the response (or a 502/504) is written to `res`. */
   web(req: http.IncomingMessage, res: http.ServerResponse, ctx: ExchangeContext): void {
     this.exchanges.set(req, ctx);
-    const agent = hookAgent(this.pools.agentFor(ctx.target.host, ctx.target.port), (proxyReq) => this.onProxyReq(proxyReq, req, res, ctx));
-    this.proxy.web(req, res, {
-      target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
-      agent, ignorePath: true, prependPath: false,
-      ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
-    }, (err) => this.fail(err, res, ctx));
+    const agent = this.pools.agentFor(ctx.target.host, ctx.target.port);
+    agent.withRequestHook((proxyReq) => this.onProxyReq(proxyReq, req, res, ctx), () => {
+      this.proxy.web(req, res, {
+        target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
+        agent, ignorePath: true, prependPath: false,
+        ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
+      }, (err) => this.fail(err, res, ctx));
+    });
   }
 
   /** Forwards a WebSocket upgrade; after a 101 the two sockets are spliced by http-proxy. */
@@ -143,26 +146,6 @@ export class HttpForwarder {
     if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
     else res.destroy();
   }
-}
-
-/**
- * Wraps a pooled Agent so we see each outgoing ClientRequest as it is created (http-proxy emits
- * 'proxyReq' only when no Expect header is present). Every other property, read or written, is the
- * real agent's, so the pool's bookkeeping is untouched.
- */
-function hookAgent(agent: http.Agent, onRequest: (req: http.ClientRequest) => void): http.Agent {
-  return new Proxy(agent, {
-    get(target, property) {
-      if (property === 'addRequest') {
-        return (req: http.ClientRequest, options: unknown) => {
-          onRequest(req);
-          return (target as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest(req, options);
-        };
-      }
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 /**

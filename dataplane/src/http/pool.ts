@@ -14,10 +14,38 @@ export interface PoolOptions {
   idleMs?: number;
 }
 
-/** An Agent whose connections have noDelay and a connect timeout. */
-class UpstreamAgent extends http.Agent {
+type AddRequest = (this: http.Agent, req: http.ClientRequest, options: unknown) => void;
+// Node's Agent#addRequest (undocumented, stable since v0.x): called from the ClientRequest constructor.
+const agentAddRequest = (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+
+/**
+ * An Agent whose connections have noDelay and a connect timeout, and that hands the next ClientRequest it
+ * is given to a one-shot hook. http-proxy creates the outgoing request synchronously inside web(), and
+ * emits 'proxyReq' only when no Expect header is present, so the forwarder sets the hook right before
+ * web() and clears it right after: it sees every request without a per-request wrapper object.
+ */
+export class UpstreamAgent extends http.Agent {
+  private nextRequest: ((req: http.ClientRequest) => void) | undefined;
+
   constructor(private readonly connectTimeoutMs: number, options: http.AgentOptions) {
     super(options);
+  }
+
+  /** Runs `create` with `hook` armed: the first request `create` makes with this agent is passed to `hook`. */
+  withRequestHook(hook: (req: http.ClientRequest) => void, create: () => void): void {
+    this.nextRequest = hook;
+    try {
+      create();
+    } finally {
+      this.nextRequest = undefined;
+    }
+  }
+
+  addRequest(req: http.ClientRequest, options: unknown): void {
+    const hook = this.nextRequest;
+    this.nextRequest = undefined;
+    hook?.(req);
+    agentAddRequest.call(this, req, options);
   }
 
   override createConnection(options: net.NetConnectOpts, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
@@ -34,12 +62,12 @@ class UpstreamAgent extends http.Agent {
 }
 
 export class UpstreamPools {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly agents = new Map<string, UpstreamAgent>();
 
   constructor(private readonly options: PoolOptions) {}
 
   /** The agent for host:port, created on first use; moves it to the most recently used end. */
-  agentFor(host: string, port: number): http.Agent {
+  agentFor(host: string, port: number): UpstreamAgent {
     // Sources (inbound binds 127.0.0.6) are told apart inside one agent: Node's Agent#getName includes localAddress.
     const key = `${host}:${port}`;
     let agent = this.agents.get(key);
@@ -54,7 +82,7 @@ export class UpstreamPools {
         timeout: this.options.idleMs ?? 30_000,
       });
       if (this.agents.size >= this.options.maxPools) {
-        const [oldestKey, oldest] = this.agents.entries().next().value as [string, http.Agent];
+        const [oldestKey, oldest] = this.agents.entries().next().value as [string, UpstreamAgent];
         this.agents.delete(oldestKey);
         // Idle sockets close now; sockets in use finish their request, then idle out (agent timeout).
         destroyFree(oldest);

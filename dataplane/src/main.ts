@@ -9,7 +9,7 @@ import { startProxy } from './lifecycle/run.js';
 import { waitUntilReady } from './lifecycle/wait.js';
 
 const USAGE = `usage: skein-dp <command> [flags]
-  init    write the pod's iptables rules (init container)
+  init    write the pod's iptables rules (init container; skein-dp init --help)
   run     the sidecar proxy
   wait    wait until the local proxy is ready (postStart hook)
 

@@ -27,6 +27,13 @@ describe('skein-dp init (the binary)', () => {
     for (const ns of namespaces) await ns.destroy();
   });
 
+  it('--help prints every flag of the contract and exits 0', async () => {
+    const { code, stdout } = await skeinDp([], ['init', '--help']);
+    assert.equal(code, 0);
+    for (const flag of ['--proxy-uid', '--proxy-gid', '--outbound-port', '--inbound-port', '--exclude-inbound-ports',
+      '--exclude-outbound-ports', '--exclude-outbound-cidrs', '--ipv6', '--dry-run']) assert.ok(stdout.includes(flag), flag);
+  });
+
   it('--dry-run prints the golden rules and exits 0', async () => {
     const { code, stdout } = await skeinDp([], ['init', ...CONTRACT, '--ipv6', 'off', '--dry-run']);
     assert.equal(code, 0);

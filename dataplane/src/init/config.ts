@@ -34,6 +34,16 @@ export const INIT_DEFAULTS = {
   ipv6: 'auto',
 } as const;
 
+export const INIT_USAGE = `skein-dp init [flags]   write the pod's iptables capture rules (init container)
+  --proxy-uid <n> --proxy-gid <n>   the proxy's UID/GID, never captured (default ${PROXY_UID} ${PROXY_GID})
+  --outbound-port <n>               outbound capture port (default ${PORTS.outbound})
+  --inbound-port <n>                inbound capture port (default ${PORTS.inbound})
+  --exclude-inbound-ports <csv>     inbound ports left alone (${PORTS.admin} and ${PORTS.health} always are)
+  --exclude-outbound-ports <csv>    outbound destination ports left alone
+  --exclude-outbound-cidrs <csv>    outbound destination CIDRs left alone (IPv4 and IPv6)
+  --ipv6 auto|on|off                also write ip6tables rules (auto: when the pod has a global IPv6 address)
+  --dry-run                         print the iptables-restore input and change nothing`;
+
 export type InitFlagRecord = Record<string, string | boolean | undefined>;
 
 const STRING_FLAGS = [

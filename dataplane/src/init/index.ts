@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { applyRules } from './apply.js';
 import type { IpFamily } from './cidr.js';
-import { initArgvToRecord, parseInitFlags } from './config.js';
+import { INIT_USAGE, initArgvToRecord, parseInitFlags } from './config.js';
 import type { InitConfig } from './config.js';
 import { InitError, InitFlagError } from './errors.js';
 import { detectIpv6 } from './ipv6.js';
@@ -12,7 +12,7 @@ import { renderRules } from './rules.js';
 import { spawnRunner } from './runner.js';
 import type { CommandRunner } from './runner.js';
 
-export { parseInitFlags, initArgvToRecord } from './config.js';
+export { parseInitFlags, initArgvToRecord, INIT_USAGE } from './config.js';
 export type { InitConfig, Ipv6Mode } from './config.js';
 export { renderRules } from './rules.js';
 export { applyRules } from './apply.js';
@@ -34,6 +34,10 @@ export const INIT_EXIT = { ok: 0, failed: 1, badFlags: 2 } as const;
 /** Runs `skein-dp init <argv>`; resolves to the process exit code. Never throws for expected failures. */
 export async function runInit(argv: string[], logger: Logger, deps: RunInitDeps = {}): Promise<number> {
   const log = logger.child({ component: 'init' });
+  if (argv.includes('--help') || argv.includes('-h')) {
+    (deps.write ?? ((text: string) => void process.stdout.write(text)))(`${INIT_USAGE}\n`);
+    return INIT_EXIT.ok;
+  }
   let config: InitConfig;
   try {
     config = parseInitFlags(initArgvToRecord(argv));

@@ -187,11 +187,14 @@ describe('HTTP/1.1 path through the outbound listener', () => {
     const closed = net.createServer();
     const closedPort = await listenOn(closed);
     await closeServer(closed);
-    const refused = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: closedPort, family: 4 }));
     const resetter = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
-    const resetPort = await listenOn(resetter);
-    const reset = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: resetPort, family: 4 }));
     try {
+      // Each proxy is in `proxies` as soon as it exists, so a failure half-way still closes it below.
+      const refused = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: closedPort, family: 4 }));
+      proxies.push(refused);
+      const resetPort = await listenOn(resetter);
+      const reset = await startTestProxy(fixedResolver({ address: '127.0.0.1', port: resetPort, family: 4 }));
+      proxies.push(reset);
       const r1 = await rawExchange(refused.proxy.addresses.outbound.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
       assert.match(r1, /^HTTP\/1\.1 502 /);
       assert.match(r1, /x-skein-error: upstream_refused/i);
@@ -207,8 +210,6 @@ describe('HTTP/1.1 path through the outbound listener', () => {
       assert.equal((await request('/still')).body, 'echo GET /still ');
     } finally {
       for (const p of proxies.splice(0)) await p.close();
-      await refused.close();
-      await reset.close();
       await closeServer(resetter);
     }
   });

@@ -15,7 +15,12 @@ export class TestNetns {
     const name = `sk-ut-init-${process.pid}-${counter++}`;
     await run('ip', ['netns', 'add', name]);
     const ns = new TestNetns(name);
-    await ns.sh('ip link set lo up');
+    try {
+      await ns.sh('ip link set lo up');
+    } catch (err) {
+      await ns.destroy(); // the caller never gets it, so it could not remove it
+      throw err;
+    }
     return ns;
   }
 

@@ -1,7 +1,9 @@
-// HTTP edge cases from reliability §6 (N1, N2, N5, N7, O3, D3), each through a real proxy to a real upstream.
+// HTTP edge cases from reliability §6 (N1, N2, N5, N7, O3, D3) and HTTP/2 prior knowledge (L4 in this
+// version), each through a real proxy to a real upstream.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { fixedResolver } from '../transport/resolver.js';
 import { startTestProxy, listenOn, closeServer, rawExchange, recordingServer, type TestProxy } from '../proxy/testing.js';
@@ -105,5 +107,42 @@ describe('HTTP edge cases', () => {
     const series = metrics.split('\n').filter((l) => l.startsWith('skein_dp_') && !l.startsWith('skein_dp_process') && !l.startsWith('skein_dp_nodejs'));
     assert.ok(series.length < 40, `${series.length} series`);
     assert.doesNotMatch(metrics, /h\d+\.example|\/p\d+/);
+  });
+
+  it('HTTP/2 with prior knowledge (gRPC-style: POST, body, trailers) goes through as L4', async () => {
+    const h2 = http2.createServer();
+    h2.on('stream', (stream, headers) => {
+      let body = '';
+      stream.on('data', (c: Buffer) => { body += c.toString(); });
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(`${String(headers[':path'])} got ${body}`);
+      });
+    });
+    const tp = await via(h2);
+    const client = http2.connect(`http://127.0.0.1:${tp.proxy.addresses.outbound.port}`);
+    client.on('error', () => undefined);
+    try {
+      const answer = await new Promise<{ status: unknown; body: string; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+        const req = client.request({ ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc' });
+        let status: unknown;
+        let body = '';
+        let trailers: http2.IncomingHttpHeaders = {};
+        req.on('response', (h) => { status = h[':status']; });
+        req.on('trailers', (t) => { trailers = t; });
+        req.on('data', (c: Buffer) => { body += c.toString(); });
+        req.on('end', () => resolve({ status, body, trailers }));
+        req.on('error', reject);
+        req.end('ping');
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, '/pkg.Svc/Call got ping');
+      assert.equal(answer.trailers['grpc-status'], '0');
+    } finally {
+      client.destroy();
+    }
+    const detections = await tp.proxy.metrics.detections.get();
+    assert.ok(detections.values.some((v) => v.labels.protocol === 'h2' && v.labels.reason === 'sniffed' && v.value === 1));
   });
 });

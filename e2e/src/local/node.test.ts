@@ -3,6 +3,7 @@
 // run is skipped), so neither a running demo nor the suite's instances are touched. The instance is
 // driven through the suite harness's LocalMesh (the same CLI wrapper and teardown as the e2e suite).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +21,13 @@ const n = mesh.podCidr.split('.')[2]!;
 const NS = 'sklt-plain';
 const MESH_NS = 'sklt-mesh';
 const MARK = `${4000 + (process.pid % 1000)}`; // unique sleep argument to find our processes
+/** A network namespace behind a veth that is not the bridge: stands for the world outside the host. */
+const OUTSIDE = {
+  netns: `sklt-out-${process.pid}`,
+  hostLink: `skltx${process.pid % 100000}`,
+  hostIP: `10.247.${process.pid % 250}.1`,
+  peerIP: `10.247.${process.pid % 250}.2`,
+};
 
 const cli = (...args: string[]): Promise<RunResult> => mesh.cli(args, { timeoutMs: 120_000 });
 
@@ -220,6 +228,8 @@ describe('skein-local node (root, real network namespaces)', () => {
     if (problem) console.error(`skein-local node test: cleanup problem: ${problem}`);
     // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
     for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`]) await rm(d, { recursive: true, force: true });
+    await run('sh', ['-c', `ip netns pids ${OUTSIDE.netns} | xargs -r kill -9; ip netns del ${OUTSIDE.netns}`]);
+    await run('ip', ['link', 'del', OUTSIDE.hostLink]);
   });
 
   it('up starts the node; a second up says it is already up', async () => {
@@ -251,6 +261,45 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(hairpin.code, 0, 'a pod reaches its own Service (hairpin)');
     const nat = await sh('iptables-save -t nat');
     assert.match(nat, new RegExp(`-A SKL-${bridge}-SVC .*-j DNAT --to-destination ${web()}:8080`));
+  });
+
+  it('nothing crosses the fence: pod -> another interface and another interface -> pod are dropped', async () => {
+    // "Another interface": a veth into a network namespace this test makes, with a listener that the
+    // host itself reaches (the control). Only the bridge's FORWARD fence stands between it and the pods.
+    const o = OUTSIDE;
+    const made = await run('sh', ['-c', `ip netns add ${o.netns} && ip link add ${o.hostLink} type veth peer name eth0 netns ${o.netns} && ` +
+      `ip addr add ${o.hostIP}/30 dev ${o.hostLink} && ip link set ${o.hostLink} up && ` +
+      `ip -n ${o.netns} addr add ${o.peerIP}/30 dev eth0 && ip -n ${o.netns} link set eth0 up && ip -n ${o.netns} link set lo up && ` +
+      `ip -n ${o.netns} route add default via ${o.hostIP} && ` +
+      // Counts every packet from a pod that reaches the outside (must stay 0).
+      `ip netns exec ${o.netns} iptables -w -A INPUT -s ${mesh.podCidr} -j ACCEPT`]);
+    assert.equal(made.code, 0, `setting up the outside namespace: ${made.stderr}`);
+    // fork: the listener keeps answering, so without the fence the pod's connection below would succeed.
+    const listener = spawn('ip', ['netns', 'exec', o.netns, 'socat', 'TCP-LISTEN:7000,reuseaddr,fork', 'SYSTEM:echo outside'], { stdio: 'ignore' });
+    try {
+      const control = await eventually('the outside listener to answer the host', async () => {
+        const r = await run('socat', ['-T', '5', '-', `TCP:${o.peerIP}:7000,connect-timeout=2`]);
+        return r.code === 0 && r.stdout.includes('outside') ? r.stdout : undefined;
+      });
+      assert.equal(control.trim(), 'outside');
+      const dropped = async (): Promise<number> => {
+        const out = await sh(`iptables -w -t filter -L SKL-${bridge}-FWD -v -x -n`);
+        return out.split('\n').filter((l) => /\sDROP\s/.test(l)).reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]), 0);
+      };
+      const before = await dropped();
+      // socat, as for the control: the listener answers a bare line, not HTTP.
+      const out = await cli('exec', 'client', '-n', NS, '--', 'socat', '-T', '5', '-', `TCP:${o.peerIP}:7000,connect-timeout=3`);
+      assert.ok(out.code !== 0 && !out.stdout.includes('outside'), `a pod reached an address behind another interface: ${out.stdout}`);
+      const webIP = (await getPod('web', NS)).status!.podIP!;
+      const inbound = await run('ip', ['netns', 'exec', o.netns, 'curl', '-sS', '--connect-timeout', '3', `http://${webIP}:8080/`]);
+      assert.notEqual(inbound.code, 0, `another interface reached a pod: ${inbound.stdout}`);
+      assert.ok(await dropped() > before, 'the fence (SKL-<bridge>-FWD DROP) is what stopped them');
+      const seen = await run('ip', ['netns', 'exec', o.netns, 'iptables', '-w', '-L', 'INPUT', '-v', '-x', '-n']);
+      const fromPods = seen.stdout.split('\n').find((l) => l.includes(mesh.podCidr));
+      assert.equal(fromPods?.trim().split(/\s+/)[0], '0', `packets from the pods reached the outside:\n${seen.stdout}${seen.stderr}`);
+    } finally {
+      listener.kill('SIGKILL');
+    }
   });
 
   it('a Deployment names its pods after admission; its Service spreads over both; running pods learn the new name', async () => {

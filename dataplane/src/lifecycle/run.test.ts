@@ -29,6 +29,30 @@ function tryConnect(port: number): Promise<string> {
   });
 }
 
+interface SpawnedProxy { child: ChildProcess; lines: Array<Record<string, unknown>>; ports: Record<string, number>; exited: Promise<number | null> }
+
+/** `skein-dp run` on free loopback ports, every captured connection sent to `upstreamPort`; its JSON log lines are collected. */
+async function spawnProxy(upstreamPort: number, flags: string[]): Promise<SpawnedProxy> {
+  const child = spawn(process.execPath, [MAIN, 'run', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
+    '--health-port', '0', '--bind-address', '127.0.0.1', ...flags], {
+    env: { ...process.env, POD_IP: '127.0.0.1', SKEIN_DP_ORIG_DST_OVERRIDE: `127.0.0.1:${upstreamPort}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const spawned: SpawnedProxy = { child, lines: [], ports: {}, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  let buffer = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    buffer += c.toString();
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+      buffer = buffer.slice(nl + 1);
+      spawned.lines.push(line);
+      if (line['msg'] === 'listening') spawned.ports[line['listener'] as string] = line['port'] as number;
+    }
+  });
+  return spawned;
+}
+
 describe('skein-dp entry point', () => {
   it('--help exits 0 with usage; an unknown command exits 2; a bad run flag exits 2 naming it', async () => {
     const help = await runFile(process.execPath, [MAIN, '--help']);
@@ -64,8 +88,8 @@ describe('skein-dp wait', () => {
 describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () => {
   let upstream: http.Server;
   let child: ChildProcess;
-  const ports: Record<string, number> = {};
-  const lines: Array<Record<string, unknown>> = [];
+  let ports: Record<string, number> = {};
+  let lines: Array<Record<string, unknown>> = [];
   let exited: Promise<number | null>;
   // The slow response is held until the test has checked the draining proxy (no race with a timer).
   let releaseSlow: (() => void) | undefined;
@@ -76,23 +100,7 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
       res.end('fast');
     });
     const upstreamPort = await listenOn(upstream);
-    child = spawn(process.execPath, [MAIN, 'run', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
-      '--health-port', '0', '--bind-address', '127.0.0.1', '--drain-timeout', '20s'], {
-      env: { ...process.env, POD_IP: '127.0.0.1', SKEIN_DP_ORIG_DST_OVERRIDE: `127.0.0.1:${upstreamPort}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    let buffer = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buffer += c.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        if (line['msg'] === 'listening') ports[line['listener'] as string] = line['port'] as number;
-      }
-    });
+    ({ child, lines, ports, exited } = await spawnProxy(upstreamPort, ['--drain-timeout', '20s']));
     await waitFor(() => Object.keys(ports).length === 4, 'the four listeners', 15_000);
   });
   after(async () => {
@@ -132,27 +140,14 @@ describe('skein-dp run as a process: SIGTERM with a connection that never ends',
   let upstream: net.Server;
   let child: ChildProcess;
   let client: net.Socket | undefined;
-  const lines: Array<Record<string, unknown>> = [];
+  let lines: Array<Record<string, unknown>> = [];
+  let ports: Record<string, number> = {};
   let exited: Promise<number | null>;
 
   before(async () => {
     upstream = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, never answers, never closes
     const upstreamPort = await listenOn(upstream);
-    child = spawn(process.execPath, [MAIN, 'run', '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0',
-      '--health-port', '0', '--bind-address', '127.0.0.1', '--drain-timeout', '1s', '--opaque-ports', String(upstreamPort)], {
-      env: { ...process.env, POD_IP: '127.0.0.1', SKEIN_DP_ORIG_DST_OVERRIDE: `127.0.0.1:${upstreamPort}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    let buffer = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buffer += c.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
-        buffer = buffer.slice(nl + 1);
-      }
-    });
+    ({ child, lines, ports, exited } = await spawnProxy(upstreamPort, ['--drain-timeout', '1s', '--opaque-ports', String(upstreamPort)]));
     await waitFor(() => lines.some((l) => l['msg'] === 'ready'), 'the proxy to be ready', 15_000);
   });
   after(async () => {
@@ -163,12 +158,11 @@ describe('skein-dp run as a process: SIGTERM with a connection that never ends',
   });
 
   it('closes what is left and exits 0 once --drain-timeout has passed', { timeout: 30_000 }, async () => {
-    const outboundPort = lines.find((l) => l['msg'] === 'listening' && l['listener'] === 'outbound')?.['port'] as number;
-    client = net.connect(outboundPort, '127.0.0.1');
+    client = net.connect(ports['outbound'] as number, '127.0.0.1');
     client.on('error', () => undefined);
     const closed = new Promise<void>((resolve) => client?.once('close', () => resolve()));
     await new Promise((resolve) => client?.once('connect', resolve));
-    const adminPort = lines.find((l) => l['msg'] === 'listening' && l['listener'] === 'admin')?.['port'] as number;
+    const adminPort = ports['admin'] as number;
     let active = 0;
     const poll = setInterval(() => {
       void get(adminPort, '/stats').then((r) => {

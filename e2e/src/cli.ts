@@ -8,6 +8,8 @@ import { down, up } from './local/commands/lifecycle.js';
 import { applyOrDelete, get, wait } from './local/commands/objects.js';
 import { admin, exec, logs } from './local/commands/pod-access.js';
 import { runDaemon } from './local/daemon/main.js';
+import { statePaths } from './local/paths.js';
+import { checkInstance } from './local/state/instance.js';
 
 const HELP = `skein-local — run Kubernetes pod specs on this host, through Skein's real admission webhook
 
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
     return cmd || v.help ? 0 : 2;
   }
   const cfg = parseConfig({ 'state-dir': v['state-dir'], bridge: v.bridge, 'pod-cidr': v['pod-cidr'], 'service-cidr': v['service-cidr'] }, process.env);
+  // Before anything touches the host: the state dir must belong to the bridge and ranges given.
+  checkInstance(cfg, statePaths(cfg).instance);
   const ns = v.namespace;
   switch (cmd) {
     case 'up': return up(cfg);

@@ -237,6 +237,11 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.match(await ok('up'), /already up/);
     assert.ok(existsSync(join(stateDir, 'cp', 'cp.json')));
     assert.ok(existsSync(join(stateDir, 'sa-pub.pem')));
+    // The same state dir with another bridge (a forgotten SKEIN_LOCAL_BRIDGE) must not sweep by the wrong names.
+    const wrong = await cli('--bridge', 'skein0', 'down');
+    assert.equal(wrong.code, 1, wrong.stdout);
+    assert.match(wrong.stderr, new RegExp(`belongs to the node with bridge ${bridge}, .*not skein0`));
+    assert.match(await ok('up'), /already up/, 'the refused down touched nothing');
   });
 
   it('runs a pod behind a Service and reports it Running with its IP', async () => {

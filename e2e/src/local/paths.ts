@@ -9,6 +9,8 @@ export interface StatePaths {
   readonly apiSocket: string;
   /** Journal of every host object created (JSON lines), read by `down`. */
   readonly journal: string;
+  /** The bridge and ranges this state dir belongs to (state/instance.ts). */
+  readonly instance: string;
   readonly cpDir: string;
   readonly cpLog: string;
   readonly cpJson: string;
@@ -33,6 +35,7 @@ export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
     daemonPid: join(r, 'daemon.pid'),
     apiSocket: join(r, 'api.sock'),
     journal: join(r, 'journal.jsonl'),
+    instance: join(r, 'instance.json'),
     cpDir,
     cpLog: join(r, 'cp.log'),
     cpJson: join(cpDir, 'cp.json'),

@@ -7,6 +7,7 @@ import type { LocalConfig } from '../config.js';
 import { call, health } from '../client/api-client.js';
 import { gateway } from '../network/cidr.js';
 import { statePaths } from '../paths.js';
+import { recordInstance } from '../state/instance.js';
 import { teardown } from '../state/teardown.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
@@ -31,6 +32,7 @@ export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number>
     await teardown(cfg, paths);
   }
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  recordInstance(cfg, paths.instance);
   const fd = openSync(paths.daemonLog, 'a');
   const child = spawn(process.execPath, [CLI, 'daemon', ...globalFlags(cfg)], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
   closeSync(fd);

@@ -24,7 +24,7 @@ export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<Tea
   report.processes += await killByStateDir(paths);
   for (const e of [...journal].reverse()) await undo(e, report);
   await sweep(cfg, report);
-  for (const f of [paths.apiSocket, paths.journal, paths.daemonPid]) await rm(f, { force: true });
+  for (const f of [paths.apiSocket, paths.journal, paths.daemonPid, paths.instance]) await rm(f, { force: true });
   for (const d of [paths.storeDir, paths.runtimeDir, paths.podsDir, paths.cpDir]) await rm(d, { recursive: true, force: true });
   return report;
 }

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { PORTS } from '../contract.js';
 import { isLogLevel } from '../log/index.js';
 import type { LevelWithSilent } from 'pino';
-import { parseDuration, parsePort, parsePortList, parsePositiveInt } from './values.js';
+import { flagInParseArgsError, parseDuration, parsePort, parsePortList, parsePositiveInt } from './values.js';
 import { parseOriginalProbes, type OriginalProbes } from './probes.js';
 
 export type { OriginalProbes, AppProbe, ProbeKind } from './probes.js';
@@ -163,7 +163,7 @@ function parseFlags<T extends StringOptions>(argv: readonly string[], options: T
   } catch (err) {
     // parseArgs messages already quote the flag ("Unknown option '--x'", "Option '--y <value>' argument missing").
     const message = (err as Error).message;
-    const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? /(--?[\w-]+)/.exec(message)?.[1] ?? 'argv';
+    const flag = flagInParseArgsError(message) ?? 'argv';
     throw new ConfigError(flag, message);
   }
 }

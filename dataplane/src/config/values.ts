@@ -1,4 +1,5 @@
 // Parsers for single flag values (durations, ports, port lists). Each throws ConfigError naming the flag.
+// portNumber and flagInParseArgsError are also used by init/config.ts, whose errors are InitFlagErrors.
 import { ConfigError } from '../errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -20,11 +21,27 @@ export function parseDuration(flag: string, raw: string): number {
   return Math.round(total);
 }
 
+/** The number in `raw` (blanks around it allowed) when it is 0–65535; undefined otherwise. Shared with init. */
+export function portNumber(raw: string): number | undefined {
+  const text = raw.trim();
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port <= 65535 ? port : undefined;
+}
+
+/**
+ * The flag named in a node:util parseArgs error ("Unknown option '--x'", "Option '--y <value>' argument
+ * missing"), with its dashes; undefined when the message names none. Shared with init.
+ */
+export function flagInParseArgsError(message: string): string | undefined {
+  return /'(--?[\w-]+)/.exec(message)?.[1] ?? /(--?[\w-]+)/.exec(message)?.[1];
+}
+
 /** A TCP port 0–65535 (0 = let the OS pick, used by tests). */
 export function parsePort(flag: string, raw: string): number {
   if (!/^\d{1,5}$/.test(raw.trim())) throw new ConfigError(flag, `"${raw}" is not a port number`);
-  const port = Number(raw);
-  if (port > 65535) throw new ConfigError(flag, `${port} is not a port number (0–65535)`);
+  const port = portNumber(raw);
+  if (port === undefined) throw new ConfigError(flag, `${Number(raw)} is not a port number (0–65535)`);
   return port;
 }
 

@@ -1,10 +1,12 @@
 // Flags of `skein-dp init` (docs/contracts.md), parsed in one place from a plain record so tests pass a
-// map; every error names the flag. Imports node:util (parseArgs), sibling init modules and ../contract.
+// map; every error names the flag. Imports node:util (parseArgs), sibling init modules, ../contract and the
+// pure value parsers of ../config/values.
 import { parseArgs } from 'node:util';
 import { parseCidr } from './cidr.js';
 import type { Cidr } from './cidr.js';
 import { InitFlagError } from './errors.js';
 import { PORTS, PROXY_GID, PROXY_UID } from '../contract.js';
+import { flagInParseArgsError, portNumber } from '../config/values.js';
 
 export type Ipv6Mode = 'auto' | 'on' | 'off';
 
@@ -70,7 +72,7 @@ export function initArgvToRecord(argv: string[]): InitFlagRecord {
     return values as InitFlagRecord;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const flag = /'(--?[\w-]+)/.exec(message)?.[1]?.replace(/^--?/, '') ?? 'init';
+    const flag = flagInParseArgsError(message)?.replace(/^--?/, '') ?? 'init';
     throw new InitFlagError(flag, `${message.split('\n')[0]} (see docs/contracts.md for the skein-init flags)`);
   }
 }
@@ -103,10 +105,11 @@ export function parseInitFlags(record: InitFlagRecord): InitConfig {
   };
 }
 
+// Stricter than `skein-dp run`'s port flags: no 0 (a port to pick is meaningless in a rule) and no
+// ranges (docs/capture.md); the number itself is read by the same portNumber().
 function parsePort(flag: string, value: string): number {
-  const v = value.trim();
-  const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+  const n = portNumber(value);
+  if (n === undefined || n < 1) {
     throw new InitFlagError(flag, `"${value}" is not a TCP port (a number from 1 to 65535)`);
   }
   return n;

@@ -1,6 +1,6 @@
 // `skein-dp init`: writes the pod's transparent-capture rules (the init container). Role: parse the
 // flags, render, apply, turn failures into an exit code. Imports only node: modules, pino types, the
-// modules of this folder and ../contract (pure constants); dataplane/src/main.ts dispatches `init` here.
+// modules of this folder, ../contract, ../errors and ../config/values (pure); main.ts dispatches `init` here.
 import type { Logger } from 'pino';
 import { applyRules } from './apply.js';
 import type { IpFamily } from './cidr.js';

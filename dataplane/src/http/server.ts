@@ -34,6 +34,9 @@ export interface HttpPath {
   close(): void;
 }
 
+/** The 400 written straight to a socket whose request never reached a 'request' handler. */
+const BAD_REQUEST_RAW = 'HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
 export function createHttpPath(options: HttpPathOptions): HttpPath {
   const connections = new WeakMap<net.Socket, HttpConnection>();
   const forwarder = new HttpForwarder(options.pools, options.responseTimeoutMs, options.log);
@@ -121,7 +124,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     }
     metrics.refused.inc({ direction, reason: 'bad_request' });
     conn?.log.info({ err: err.code ?? err.message }, 'malformed HTTP request refused');
-    socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.end(BAD_REQUEST_RAW);
   });
 
   // Upgrades and CONNECT leave the L7 path: the framing checks must run before their bytes go anywhere.
@@ -131,7 +134,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     metrics.refused.inc({ direction, reason: 'bad_request' });
     conn.log.info({ problem }, 'malformed HTTP request refused');
     socket.on('error', () => undefined);
-    socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: bad_request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.end(BAD_REQUEST_RAW);
     return true;
   };
 

@@ -60,6 +60,11 @@ metadata: { name: settings, namespace: ${NS} }
 data: { greeting: hello-from-configmap }
 ---
 apiVersion: v1
+kind: Secret
+metadata: { name: creds, namespace: ${NS} }
+data: { password: czNjcmV0 }
+---
+apiVersion: v1
 kind: Pod
 metadata: { name: web, namespace: ${NS}, labels: { app: web } }
 spec:
@@ -95,9 +100,25 @@ spec:
       volumeMounts:
         - { name: settings, mountPath: /etc/sklt-settings, readOnly: true }
         - { name: scratch, mountPath: /tmp/sklt-scratch-${MARK} }
+        - { name: creds, mountPath: /tmp/sklt-vol-${MARK}/secret, readOnly: true }
+        - { name: info, mountPath: /tmp/sklt-vol-${MARK}/info }
+        - { name: bundle, mountPath: /tmp/sklt-vol-${MARK}/projected }
+        - { name: host, mountPath: /tmp/sklt-vol-${MARK}/host }
   volumes:
     - { name: settings, configMap: { name: settings } }
     - { name: scratch, emptyDir: {} }
+    - { name: creds, secret: { secretName: creds, items: [{ key: password, path: pw/current }] } }
+    - name: info
+      downwardAPI:
+        items:
+          - { path: labels, fieldRef: { fieldPath: metadata.labels } }
+          - { path: name, fieldRef: { fieldPath: metadata.name } }
+    - name: bundle
+      projected:
+        sources:
+          - configMap: { name: settings, items: [{ key: greeting, path: greeting }] }
+          - serviceAccountToken: { audience: sklt-aud, path: token, expirationSeconds: 3600 }
+    - { name: host, hostPath: { path: /tmp/sklt-host-${MARK}, type: DirectoryOrCreate } }
 `;
 
 const JOB = `
@@ -227,7 +248,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     const problem = await mesh.destroy();
     if (problem) console.error(`skein-local node test: cleanup problem: ${problem}`);
     // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
-    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`]) await rm(d, { recursive: true, force: true });
+    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`, `/tmp/sklt-vol-${MARK}`, `/tmp/sklt-host-${MARK}`]) await rm(d, { recursive: true, force: true });
     await run('sh', ['-c', `ip netns pids ${OUTSIDE.netns} | xargs -r kill -9; ip netns del ${OUTSIDE.netns}`]);
     await run('ip', ['link', 'del', OUTSIDE.hostLink]);
   });
@@ -337,6 +358,23 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['1000', '1000', 'client', `client@${pod.status!.podIP} blue`, 'hello-from-configmap', 'read-only']);
     assert.equal((await cli('exec', 'client', '-n', NS, '--', 'sh', '-c', 'exit 7')).code, 7, 'exit code passed through');
     assert.match(await ok('logs', 'web', '-n', NS), /"GET \/ HTTP\/1\.1" 200/);
+  });
+
+  it('volumes: secret (items), downwardAPI, projected configMap + service account token, hostPath', async () => {
+    const v = `/tmp/sklt-vol-${MARK}`;
+    // Written on the host after the pod started (the directory is root's 0755, as kubelet makes it).
+    await writeFile(`/tmp/sklt-host-${MARK}/note`, 'from-host\n');
+    const r = await cli('exec', 'client', '-n', NS, '-c', 'client', '--', 'sh', '-c',
+      `cat ${v}/secret/pw/current; echo; cat ${v}/info/name; echo; cat ${v}/info/labels; echo; cat ${v}/projected/greeting; echo; ` +
+      `cut -d. -f2 ${v}/projected/token; cat ${v}/host/note`);
+    assert.equal(r.code, 0, r.stderr);
+    const [password, name, label1, label2, greeting, payload, note] = r.stdout.trim().split('\n');
+    assert.deepEqual([password, name, label1, label2, greeting], ['s3cret', 'client', 'app="client"', 'team="blue"', 'hello-from-configmap']);
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { sub: string; aud: string[]; 'kubernetes.io': { pod: { name: string } } };
+    assert.equal(claims.sub, `system:serviceaccount:${NS}:default`);
+    assert.deepEqual(claims.aud, ['sklt-aud']);
+    assert.equal(claims['kubernetes.io'].pod.name, 'client');
+    assert.equal(note, 'from-host', 'the hostPath volume is the host directory');
   });
 
   it('a restartPolicy Never pod with a native sidecar completes; a crashing container restarts', async () => {

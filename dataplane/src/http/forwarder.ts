@@ -28,6 +28,8 @@ export interface ExchangeContext {
   onFailure: (failure: HttpFailure, err: unknown) => void;
   /** Response body bytes forwarded to the client. */
   bytesOut: number;
+  /** WebSocket only: the status the client got (101, the upstream's refusal, or our 502/504); 0 = none yet. */
+  status?: number;
 }
 
 interface WsState { ctx: ExchangeContext; socket: net.Socket; upgraded: boolean; responded: boolean }
@@ -71,6 +73,7 @@ export class HttpForwarder {
     }, (err) => {
       const failure = httpFailureFor(err);
       if (!state.responded && !state.upgraded && socket.writable) {
+        ctx.status = failure.status;
         socket.end(`HTTP/1.1 ${failure.status} ${failure.status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\n` +
           `x-skein-error: ${failure.code}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       } else {
@@ -120,12 +123,13 @@ export class HttpForwarder {
     restorePath(proxyReq, req);
     proxyReq.once('upgrade', (_res: http.IncomingMessage, upstream: net.Socket) => {
       state.upgraded = true;
+      state.ctx.status = 101;
       // http-proxy splices with pipe(), which ends neither side when the other is destroyed: tie their lives.
       state.socket.once('close', () => upstream.destroy());
       upstream.once('close', () => state.socket.destroy());
       upstream.setNoDelay(true);
     });
-    proxyReq.once('response', () => { state.responded = true; });
+    proxyReq.once('response', (res: http.IncomingMessage) => { state.responded = true; state.ctx.status = res.statusCode ?? 0; });
   }
 
   private fail(err: unknown, res: http.ServerResponse, ctx: ExchangeContext): void {

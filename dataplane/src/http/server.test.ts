@@ -176,6 +176,15 @@ describe('HTTP/1.1 path through the outbound listener', () => {
       });
       assert.equal(reply, 'echo:hi');
       client.close();
+      // One request line for the upgrade, written when the tunnel closes.
+      await waitFor(() => wsProxy.logs.some((l) => l['msg'] === 'request'), 'the WebSocket request line');
+      const lines = wsProxy.logs.filter((l) => l['msg'] === 'request');
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0]?.['method'], 'GET');
+      assert.equal(lines[0]?.['path'], '/chat');
+      assert.equal(lines[0]?.['status'], 101);
+      assert.equal(lines[0]?.['upgrade'], 'websocket');
+      assert.ok((lines[0]?.['bytes'] as number) > 0);
     } finally {
       await wsProxy.close();
       await new Promise((r) => wss.close(r));

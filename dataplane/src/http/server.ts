@@ -99,11 +99,22 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     if (refuseMalformed(req, socket, conn)) return;
     if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET') {
       ensureRequestId(req);
-      conn.log.info({ method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024) }, 'websocket');
-      forwarder.ws(req, socket, head, {
-        target: conn.target, log: conn.log, bytesOut: 0, closeAfter: () => true,
-        onFailure: (f) => metrics.errors.inc({ direction, code: f.code }),
+      const started = process.hrtime.bigint();
+      let failure: string | undefined;
+      const ctx: ExchangeContext = {
+        target: conn.target, log: conn.log, bytesOut: 0, status: 0, closeAfter: () => true,
+        onFailure: (f) => { failure = f.code; metrics.errors.inc({ direction, code: f.code }); },
+      };
+      // The request's one line is written when the tunnel ends; bytes = everything written to the client.
+      socket.once('close', () => {
+        metrics.httpRequests.inc({ direction, status_class: statusClass(ctx.status ?? 0) });
+        conn.log.info({
+          method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024),
+          status: ctx.status, bytes: socket.bytesWritten, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          requestId: req.headers['x-request-id'], upgrade: 'websocket', ...(failure ? { error: failure } : {}),
+        }, 'request');
       });
+      forwarder.ws(req, socket, head, ctx);
       return;
     }
     tunnel(req, socket, head, conn, 'upgrade');

@@ -1,5 +1,5 @@
 // Configuration of `skein-dp run` and `skein-dp wait`, read in one place from argv + a plain env record so
-// tests pass a map (CONVENTIONS §9). Errors name the bad flag; main exits 2 on them. May import errors, log.
+// tests pass a map (CONVENTIONS §9). Errors name the bad flag; main exits 2 on them. May import errors, log, contract.
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';

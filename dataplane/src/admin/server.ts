@@ -94,7 +94,8 @@ function configDump(deps: AdminDeps): unknown {
     state: deps.state.name(),
     listeners: deps.listeners(),
     flags: {
-      detectTimeoutMs: config.detectTimeoutMs, drainTimeoutMs: config.drainTimeoutMs, idleTimeoutMs: config.idleTimeoutMs,
+      detectTimeoutMs: config.detectTimeoutMs, drainTimeoutMs: config.drainTimeoutMs, drainMinMs: config.drainMinMs,
+      idleTimeoutMs: config.idleTimeoutMs,
       connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs,
       maxSocketsPerUpstream: config.maxSocketsPerUpstream, maxUpstreamPools: config.maxUpstreamPools, logLevel: deps.logs.level(),
     },

@@ -37,6 +37,12 @@ export interface RunConfig {
   opaquePorts: ReadonlySet<number>;
   detectTimeoutMs: number;
   drainTimeoutMs: number;
+  /**
+   * SIGTERM: the proxy stays up at least this long even when idle (capped by drainTimeoutMs). Without a pod-level
+   * order both containers get SIGTERM at once; an app that is idle at that instant still needs outbound while
+   * it shuts down (Istio's MINIMUM_DRAIN_DURATION, default 5 s, for the same reason).
+   */
+  drainMinMs: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;
   /** 0 = no limit. Inactivity timeout while waiting for/reading an HTTP response. */
@@ -60,6 +66,7 @@ const RUN_OPTIONS = {
   'opaque-ports': { type: 'string' },
   'detect-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
+  'drain-min': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'response-timeout': { type: 'string' },
@@ -77,6 +84,7 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --opaque-ports <csv>        ports with no protocol detection, added to ${DEFAULT_OPAQUE_PORTS.join(',')}
   --detect-timeout <dur>      wait for the client's first bytes (default 1s); then the connection is opaque TCP
   --drain-timeout <dur>       SIGTERM grace: finish in-flight work, then exit (default 30s)
+  --drain-min <dur>           SIGTERM: stay up at least this long, idle or not, so the app can still call out (default 5s)
   --idle-timeout <dur>        close TCP connections idle this long (default 1h)
   --connect-timeout <dur>     upstream connect timeout (default 5s)
   --response-timeout <dur>    HTTP upstream inactivity timeout, 0 = none (default 0)
@@ -118,6 +126,7 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
     opaquePorts: new Set([...DEFAULT_OPAQUE_PORTS, ...parsePortList('--opaque-ports', str('opaque-ports') ?? '')]),
     detectTimeoutMs,
     drainTimeoutMs: duration('drain-timeout', 30_000),
+    drainMinMs: duration('drain-min', 5_000),
     idleTimeoutMs: duration('idle-timeout', 3_600_000),
     connectTimeoutMs: duration('connect-timeout', 5_000),
     responseTimeoutMs: duration('response-timeout', 0),

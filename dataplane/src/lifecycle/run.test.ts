@@ -100,7 +100,7 @@ describe('skein-dp run as a process: readiness, wait, SIGTERM drain (L1)', () =>
       res.end('fast');
     });
     const upstreamPort = await listenOn(upstream);
-    ({ child, lines, ports, exited } = await spawnProxy(upstreamPort, ['--drain-timeout', '20s']));
+    ({ child, lines, ports, exited } = await spawnProxy(upstreamPort, ['--drain-timeout', '20s', '--drain-min', '1s']));
     await waitFor(() => Object.keys(ports).length === 4, 'the four listeners', 15_000);
   });
   after(async () => {
@@ -180,5 +180,32 @@ describe('skein-dp run as a process: SIGTERM with a connection that never ends',
     assert.ok(last, 'exited because of the drain timeout');
     assert.equal(last['left'], 1);
     await closed;
+  });
+});
+
+describe('skein-dp run as a process: SIGTERM while idle', () => {
+  let upstream: http.Server;
+  let proxy: SpawnedProxy;
+
+  before(async () => {
+    upstream = http.createServer((_req, res) => res.end('fast'));
+    proxy = await spawnProxy(await listenOn(upstream), []);
+    await waitFor(() => Object.keys(proxy.ports).length === 4, 'the four listeners', 15_000);
+  });
+  after(async () => {
+    if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    await proxy.exited;
+    await closeServer(upstream);
+  });
+
+  // Regression: an idle proxy exited at once on SIGTERM, so an app that got the same SIGTERM and then called
+  // out while shutting down found the outbound listener gone. --drain-min (default 5s) keeps it up.
+  it('keeps serving outbound after SIGTERM although nothing was in flight, then exits 0', { timeout: 30_000 }, async () => {
+    proxy.child.kill('SIGTERM');
+    await waitFor(() => proxy.lines.some((l) => l['msg'] === 'shutting down'), 'shutdown to start');
+    const res = await get(proxy.ports['outbound'] as number, '/after-sigterm');
+    assert.equal(res.body, 'fast');
+    assert.equal(await proxy.exited, 0);
+    assert.ok(proxy.lines.some((l) => l['msg'] === 'drained'));
   });
 });

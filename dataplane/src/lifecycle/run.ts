@@ -1,7 +1,8 @@
 // `skein-dp run`: wires config → listeners → admin/health, and owns drain and shutdown (reliability L1):
 // on SIGTERM or POST /drain the inbound listener (15006) closes, idle keep-alives are closed and every
 // response says Connection: close, while the outbound listener (15001) keeps serving the app as it shuts
-// down; on SIGTERM the process then exits once no connection is left, or after --drain-timeout.
+// down; on SIGTERM the process then exits once no connection is left (but not before --drain-min), or
+// after --drain-timeout.
 import type http from 'node:http';
 import type { RunConfig } from '../config/index.js';
 import type { LogControl } from '../log/index.js';
@@ -24,8 +25,11 @@ export interface RunningProxy {
   metrics: Metrics;
   /** Stop taking inbound work; keep running (POST /drain, first step of SIGTERM). Idempotent. */
   drain(): void;
-  /** Drain, wait until idle or `graceMs` (default --drain-timeout), then close everything. */
-  shutdown(graceMs?: number): Promise<void>;
+  /**
+   * Drain, wait until idle (and at least `minMs`, default --drain-min capped by the grace) or `graceMs`
+   * (default --drain-timeout), then close everything.
+   */
+  shutdown(graceMs?: number, minMs?: number): Promise<void>;
   /** Resolves once the proxy has stopped (after shutdown, also one started by POST /quitquitquit). */
   stopped: Promise<void>;
   activeConnections(): number;
@@ -76,11 +80,13 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
     idleSweep.unref();
   };
 
-  const shutdown = (graceMs = config.drainTimeoutMs): Promise<void> => {
+  const shutdown = (graceMs = config.drainTimeoutMs, minMs = Math.min(config.drainMinMs, graceMs)): Promise<void> => {
     shuttingDown ??= (async () => {
       drain();
       const deadline = Date.now() + graceMs;
-      while (activeConnections() > 0 && Date.now() < deadline) await delay(Math.min(100, Math.max(1, deadline - Date.now())));
+      const earliest = Date.now() + minMs;
+      const busy = (): boolean => activeConnections() > 0 || Date.now() < earliest;
+      while (busy() && Date.now() < deadline) await delay(Math.min(100, Math.max(1, deadline - Date.now())));
       const left = activeConnections();
       log.info({ left, timedOut: left > 0 }, left > 0 ? 'drain timeout: closing remaining connections' : 'drained');
       clearInterval(idleSweep);

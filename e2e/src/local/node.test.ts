@@ -29,6 +29,7 @@ const OUTSIDE = {
   peerIP: `10.247.${process.pid % 250}.2`,
 };
 
+/** A hard guard per CLI call, longer than the longest `wait --timeout` below (90s). */
 const cli = (...args: string[]): Promise<RunResult> => mesh.cli(args, { timeoutMs: 120_000 });
 
 async function sh(cmd: string): Promise<string> {
@@ -267,8 +268,8 @@ describe('skein-local node (root, real network namespaces)', () => {
 
   it('runs a pod behind a Service and reports it Running with its IP', async () => {
     assert.match(await ok('apply', '-f', join(mesh.filesDir, 'plain.yaml')), /pod\/web created/);
-    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
-    await ok('wait', 'pod', '-l', 'app=client', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '90s');
+    await ok('wait', 'pod', '-l', 'app=client', '-n', NS, '--for', 'ready', '--timeout', '90s');
     const web = await getPod('web', NS);
     assert.equal(web.status?.phase, 'Running');
     assert.match(web.status?.podIP ?? '', new RegExp(`^10\\.250\\.${n}\\.\\d+$`));
@@ -330,7 +331,7 @@ describe('skein-local node (root, real network namespaces)', () => {
 
   it('a Deployment names its pods after admission; its Service spreads over both; running pods learn the new name', async () => {
     await ok('apply', '-f', join(mesh.filesDir, 'deploy.yaml'));
-    await ok('wait', 'deployment', 'echo', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    await ok('wait', 'deployment', 'echo', '-n', NS, '--for', 'ready', '--timeout', '90s');
     const list = JSON.parse(await ok('get', 'pods', '-n', NS, '-l', 'app=echo', '-o', 'json')) as { items: Pod[] };
     const names = list.items.map((p) => p.metadata.name!).sort();
     assert.equal(names.length, 2);
@@ -379,7 +380,7 @@ describe('skein-local node (root, real network namespaces)', () => {
 
   it('a restartPolicy Never pod with a native sidecar completes; a crashing container restarts', async () => {
     await ok('apply', '-f', join(mesh.filesDir, 'job.yaml'));
-    await ok('wait', 'pod', 'job', '-n', NS, '--for', 'completed', '--timeout', '30s');
+    await ok('wait', 'pod', 'job', '-n', NS, '--for', 'completed', '--timeout', '90s');
     const job = await getPod('job', NS);
     assert.equal(job.status?.phase, 'Succeeded');
     assert.match(await ok('logs', 'job', '-n', NS, '-c', 'main'), /prepared\njob-done/);
@@ -406,7 +407,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(before.status?.containerStatuses?.[1]?.ready, false, 'not ready while the exec probe fails');
     assert.equal(before.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
     await ok('exec', 'hooks', '-n', NS, '-c', 'second', '--', 'touch', `/tmp/sklt-shared-${MARK}/ready`);
-    await ok('wait', 'pod', 'hooks', '-n', NS, '--for', 'ready', '--timeout', '20s');
+    await ok('wait', 'pod', 'hooks', '-n', NS, '--for', 'ready', '--timeout', '90s');
     const unhealthy = await eventually('a liveness restart', async () => {
       const p = await getPod('unhealthy', NS);
       return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
@@ -430,7 +431,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   });
 
   it('an injected pod gets skein-init and skein-proxy, becomes ready, and its sidecar admin answers', async () => {
-    await ok('wait', 'pod', 'meshed', '-n', MESH_NS, '--for', 'ready', '--timeout', '60s');
+    await ok('wait', 'pod', 'meshed', '-n', MESH_NS, '--for', 'ready', '--timeout', '90s');
     const pod = await getPod('meshed', MESH_NS);
     const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
     assert.ok(names.includes('skein-init') && names.includes('skein-proxy'), names.join(','));
@@ -460,8 +461,8 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal((await sh('ip netns list')).split('\n').filter((l) => l.startsWith(`skl-${bridge}-`)).length, 0);
     // A second crash, and this time the journal is lost too: down must find everything by name.
     await ok('apply', '-f', join(mesh.filesDir, 'plain.yaml'));
-    await ok('wait', 'pod', 'client', '-n', NS, '--for', 'ready', '--timeout', '30s');
-    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '30s');
+    await ok('wait', 'pod', 'client', '-n', NS, '--for', 'ready', '--timeout', '90s');
+    await ok('wait', 'pod', 'web', '-n', NS, '--for', 'ready', '--timeout', '90s');
     process.kill(Number(readFileSync(join(stateDir, 'daemon.pid'), 'utf8')), 'SIGKILL');
     await rm(join(stateDir, 'journal.jsonl'));
     assert.ok(processes(ours).length >= 2, `containers outlive the second crash: ${processes(ours).join(',')}`);

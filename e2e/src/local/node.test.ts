@@ -133,6 +133,11 @@ spec:
       image: busybox
       command: ["sh", "-c", "echo prepared > /data/step1"]
       volumeMounts: [{ name: data, mountPath: /data }]
+    - name: after-prepare
+      image: busybox
+      # Fails (and with restartPolicy Never fails the pod) unless prepare ran to completion first.
+      command: ["sh", "-c", "test -s /data/step1 && echo second >> /data/step1"]
+      volumeMounts: [{ name: data, mountPath: /data }]
     - name: helper
       image: busybox
       restartPolicy: Always
@@ -383,7 +388,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     await ok('wait', 'pod', 'job', '-n', NS, '--for', 'completed', '--timeout', '90s');
     const job = await getPod('job', NS);
     assert.equal(job.status?.phase, 'Succeeded');
-    assert.match(await ok('logs', 'job', '-n', NS, '-c', 'main'), /prepared\njob-done/);
+    assert.match(await ok('logs', 'job', '-n', NS, '-c', 'main'), /^prepared\nsecond\njob-done$/m, 'init containers ran in order, each to completion');
     const helper = job.status?.initContainerStatuses?.find((c) => c.name === 'helper');
     assert.ok(helper && 'terminated' in helper.state, 'the sidecar is stopped once the main container is done');
     assert.equal(helper.restartCount, 0);

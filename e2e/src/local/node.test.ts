@@ -186,6 +186,27 @@ spec:
       image: busybox
       command: ["sleep", "${MARK}"]
       livenessProbe: { exec: { command: ["false"] }, periodSeconds: 1, failureThreshold: 2 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: gated, namespace: ${NS} }
+spec:
+  volumes: [{ name: gate, emptyDir: {} }]
+  initContainers:
+    - name: proxy
+      image: busybox
+      restartPolicy: Always
+      command: ["sleep", "${MARK}"]
+      volumeMounts: [{ name: gate, mountPath: /tmp/sklt-gate-${MARK} }]
+      # Each attempt leaves a line in tries, so the test can wait for failed attempts instead of a time.
+      startupProbe:
+        exec: { command: ["sh", "-c", "echo x >> /tmp/sklt-gate-${MARK}/tries; test -f /tmp/sklt-gate-${MARK}/open"] }
+        periodSeconds: 1
+        failureThreshold: 600
+  containers:
+    - name: app
+      image: busybox
+      command: ["sleep", "${MARK}"]
 `;
 
 const DEPLOY = `
@@ -254,7 +275,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     const problem = await mesh.destroy();
     if (problem) console.error(`skein-local node test: cleanup problem: ${problem}`);
     // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
-    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`, `/tmp/sklt-vol-${MARK}`, `/tmp/sklt-host-${MARK}`]) await rm(d, { recursive: true, force: true });
+    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`, `/tmp/sklt-vol-${MARK}`, `/tmp/sklt-host-${MARK}`, `/tmp/sklt-gate-${MARK}`]) await rm(d, { recursive: true, force: true });
     await run('sh', ['-c', `ip netns pids ${OUTSIDE.netns} | xargs -r kill -9; ip netns del ${OUTSIDE.netns}`]);
     await run('ip', ['link', 'del', OUTSIDE.hostLink]);
   });
@@ -401,7 +422,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.ok((await ok('logs', 'crasher', '-n', NS)).split('\n').filter((l) => l === 'attempt').length >= 2, 'logs append across restarts');
   });
 
-  it('postStart holds the next container; an exec readiness probe gates readiness; failed liveness restarts', async () => {
+  it('postStart holds the next container; an exec readiness probe gates readiness; a native sidecar\'s startup probe holds the app; failed liveness restarts', async () => {
     await ok('apply', '-f', join(mesh.filesDir, 'hooks.yaml'));
     await eventually('second container started', async () => {
       const p = await getPod('hooks', NS);
@@ -413,6 +434,18 @@ describe('skein-local node (root, real network namespaces)', () => {
     assert.equal(before.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
     await ok('exec', 'hooks', '-n', NS, '-c', 'second', '--', 'touch', `/tmp/sklt-shared-${MARK}/ready`);
     await ok('wait', 'pod', 'hooks', '-n', NS, '--for', 'ready', '--timeout', '90s');
+    // A native sidecar with a startup probe holds the app containers until the probe passes.
+    const gate = `/tmp/sklt-gate-${MARK}`;
+    await eventually('two failed startup probes of the gated sidecar', async () => {
+      const r = await cli('exec', 'gated', '-n', NS, '-c', 'proxy', '--', 'sh', '-c', `cat ${gate}/tries 2>/dev/null || true`);
+      return r.stdout.split('\n').filter(Boolean).length >= 2 ? true : undefined;
+    });
+    const held = (await getPod('gated', NS)).status?.containerStatuses?.find((c) => c.name === 'app');
+    assert.ok(!held || !('running' in held.state), `the app started before the sidecar's startup probe passed: ${JSON.stringify(held)}`);
+    await ok('exec', 'gated', '-n', NS, '-c', 'proxy', '--', 'touch', `${gate}/open`);
+    await ok('wait', 'pod', 'gated', '-n', NS, '--for', 'ready', '--timeout', '90s');
+    const released = (await getPod('gated', NS)).status?.containerStatuses?.find((c) => c.name === 'app');
+    assert.ok(released && 'running' in released.state, 'the app runs once the startup probe passed');
     const unhealthy = await eventually('a liveness restart', async () => {
       const p = await getPod('unhealthy', NS);
       return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;

@@ -21,6 +21,8 @@ const n = mesh.podCidr.split('.')[2]!;
 const NS = 'sklt-plain';
 const MESH_NS = 'sklt-mesh';
 const MARK = `${4000 + (process.pid % 1000)}`; // unique sleep argument to find our processes
+/** hostPath volume: inside the work dir, so even a killed run's copy goes with it. */
+const HOST_DIR = join(mesh.filesDir, 'host');
 /** A network namespace behind a veth that is not the bridge: stands for the world outside the host. */
 const OUTSIDE = {
   netns: `sklt-out-${process.pid}`,
@@ -119,7 +121,7 @@ spec:
         sources:
           - configMap: { name: settings, items: [{ key: greeting, path: greeting }] }
           - serviceAccountToken: { audience: sklt-aud, path: token, expirationSeconds: 3600 }
-    - { name: host, hostPath: { path: /tmp/sklt-host-${MARK}, type: DirectoryOrCreate } }
+    - { name: host, hostPath: { path: ${HOST_DIR}, type: DirectoryOrCreate } }
 `;
 
 const JOB = `
@@ -275,7 +277,7 @@ describe('skein-local node (root, real network namespaces)', () => {
     const problem = await mesh.destroy();
     if (problem) console.error(`skein-local node test: cleanup problem: ${problem}`);
     // Mount points are journaled; the last step loses the journal on purpose, so they may remain.
-    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`, `/tmp/sklt-vol-${MARK}`, `/tmp/sklt-host-${MARK}`, `/tmp/sklt-gate-${MARK}`]) await rm(d, { recursive: true, force: true });
+    for (const d of [`/tmp/sklt-scratch-${MARK}`, `/tmp/sklt-shared-${MARK}`, `/tmp/sklt-vol-${MARK}`, `/tmp/sklt-gate-${MARK}`]) await rm(d, { recursive: true, force: true });
     await run('sh', ['-c', `ip netns pids ${OUTSIDE.netns} | xargs -r kill -9; ip netns del ${OUTSIDE.netns}`]);
     await run('ip', ['link', 'del', OUTSIDE.hostLink]);
   });
@@ -390,7 +392,7 @@ describe('skein-local node (root, real network namespaces)', () => {
   it('volumes: secret (items), downwardAPI, projected configMap + service account token, hostPath', async () => {
     const v = `/tmp/sklt-vol-${MARK}`;
     // Written on the host after the pod started (the directory is root's 0755, as kubelet makes it).
-    await writeFile(`/tmp/sklt-host-${MARK}/note`, 'from-host\n');
+    await writeFile(join(HOST_DIR, 'note'), 'from-host\n');
     const r = await cli('exec', 'client', '-n', NS, '-c', 'client', '--', 'sh', '-c',
       `cat ${v}/secret/pw/current; echo; cat ${v}/info/name; echo; cat ${v}/info/labels; echo; cat ${v}/projected/greeting; echo; ` +
       `cut -d. -f2 ${v}/projected/token; cat ${v}/host/note`);

@@ -1,6 +1,7 @@
 // The three load phases, each run inside the client pod's network namespace through
 // `skein-local exec`, pinned with taskset to the client's core. Each prints one JSON line.
 import path from 'node:path';
+import { pollUntil } from '../suite/harness/poll.js';
 import type { BenchConfig } from './config.js';
 import type { BulkResult } from './bulk-client.js';
 import type { FixedRateResult } from './fixed-rate.js';
@@ -83,14 +84,10 @@ export class LoadRunner {
 
   /** Waits until one request through the whole path succeeds (the path is up end to end). */
   async reachable(t: Target, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
+    await pollUntil(async () => {
       const r = await this.sl.exec(t.pod, t.ns, ['curl', '-sS', '--fail', '--max-time', '3', '-o', '/dev/null', t.httpUrl], 20_000);
-      if (r.code === 0) return;
-      last = (r.stderr || r.stdout).trim();
-      await new Promise((res) => setTimeout(res, 300));
-    }
-    throw new Error(`${t.httpUrl} not reachable from ${t.ns}/${t.pod} within ${timeoutMs} ms: ${last}`);
+      if (r.code !== 0) throw new Error((r.stderr || r.stdout).trim());
+      return true;
+    }, { what: `${t.httpUrl} to be reachable from ${t.ns}/${t.pod}`, timeoutMs, intervalMs: 300 });
   }
 }

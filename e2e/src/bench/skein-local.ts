@@ -1,7 +1,11 @@
 // A thin wrapper around the skein-local command line (docs/contracts.md), pointed at the
 // benchmark's own instance (state dir, bridge and ranges that never collide with the demo or tests).
+// Not the suite's LocalMesh: that one picks a free bridge/range slot and a temp work dir per test
+// process, and runs children without process groups; the bench needs its fixed instance, a kill of
+// the whole group (exec does not forward signals) and killAll on an interrupt. The pod shape is shared.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { PodJson } from '../suite/harness/local-mesh.js';
 import type { BenchConfig } from './config.js';
 
 export interface RunResult {
@@ -10,11 +14,6 @@ export interface RunResult {
   stderr: string;
 }
 
-export interface PodView {
-  metadata: { name: string; namespace: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
-  status?: { podIP?: string; phase?: string };
-}
 
 export class SkeinLocal {
   private readonly cli: string;
@@ -121,8 +120,8 @@ export class SkeinLocal {
     return this.ok(['wait', 'pod', pod, '-n', ns, '--for', 'ready', '--timeout', `${timeoutS}s`], (timeoutS + 30) * 1000);
   }
 
-  async pod(name: string, ns: string): Promise<PodView> {
-    return JSON.parse(await this.ok(['get', 'pod', name, '-n', ns, '-o', 'json'])) as PodView;
+  async pod(name: string, ns: string): Promise<PodJson> {
+    return JSON.parse(await this.ok(['get', 'pod', name, '-n', ns, '-o', 'json'])) as PodJson;
   }
 
   exec(pod: string, ns: string, cmd: string[], timeoutMs = 180_000): Promise<RunResult> {

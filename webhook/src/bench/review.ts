@@ -1,5 +1,7 @@
 // A typical pod AdmissionReview (admission.k8s.io/v1 CREATE of a Deployment's pod with ports, probes,
 // resources and a service account), used by the admission benchmark and the skein-cp process tests.
+import { reviewObject } from '../admission/testing/review.js';
+
 export function typicalPodReview(uid: string): Record<string, unknown> {
   const pod = {
     apiVersion: 'v1',
@@ -34,22 +36,5 @@ export function typicalPodReview(uid: string): Record<string, unknown> {
       terminationGracePeriodSeconds: 30,
     },
   };
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'shop',
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
-      object: pod,
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-    },
-  };
+  return reviewObject(uid, { object: pod, namespace: 'shop' });
 }

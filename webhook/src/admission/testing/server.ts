@@ -9,6 +9,7 @@ import { startWebhookServer } from '../../server.js';
 import { createCa, issueServing } from '../../tls/issue.js';
 import { checkServing } from '../../tls/material.js';
 import { AdmissionMetrics, createAdmissionApp } from '../index.js';
+import { reviewObject, type ReviewInput } from './review.js';
 
 export interface TestServer {
   url: string;
@@ -59,27 +60,10 @@ export function send(srv: TestServer, body: string | Buffer | Buffer[] | undefin
 
 let uidCounter = 0;
 
-export interface ReviewInput { object: unknown; namespace?: string; operation?: string; dryRun?: boolean; kind?: { group: string; version: string; kind: string } }
+export type { ReviewInput } from './review.js';
 
 export function admissionReview(input: ReviewInput): { uid: string; body: string } {
   uidCounter += 1;
   const uid = `00000000-0000-4000-8000-${String(uidCounter).padStart(12, '0')}`;
-  const review = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: input.kind ?? { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: input.kind ?? { group: '', version: 'v1', kind: 'Pod' },
-      namespace: input.namespace ?? 'default',
-      operation: input.operation ?? 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
-      object: input.object,
-      oldObject: null,
-      dryRun: input.dryRun ?? false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-    },
-  };
-  return { uid, body: JSON.stringify(review) };
+  return { uid, body: JSON.stringify(reviewObject(uid, input)) };
 }

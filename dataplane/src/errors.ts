@@ -51,6 +51,13 @@ export class OrigDstLookupError extends SkeinError {
   }
 }
 
+/** The dataplane image folder could not be built from this checkout (image/install.ts). */
+export class ImageBuildError extends SkeinError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IMAGE_BUILD_FAILED', message, options);
+  }
+}
+
 /** A connection whose original destination is one of the proxy's own ports on a local address. */
 export class LoopError extends SkeinError {
   constructor(address: string, port: number) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { testImage } from '../image/testing/installed.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -70,7 +71,9 @@ describe('real iptables REDIRECT + SO_ORIGINAL_DST (skein-dp init + skein-dp run
       children.push(child);
       await started(child, /up/);
     }
-    const proxy = inNs(POD_NS, ['setpriv', '--reuid=5678', '--regid=5678', '--clear-groups', process.execPath, MAIN, 'run', '--log-level', 'debug'],
+    // As in a pod: the proxy runs from the installed image, which UID 5678 can read wherever the checkout is.
+    const image = await testImage();
+    const proxy = inNs(POD_NS, ['setpriv', '--reuid=5678', '--regid=5678', '--clear-groups', process.execPath, image.main, 'run', '--log-level', 'debug'],
       { POD_IP: POD, SKEIN_ORIGINAL_PROBES: JSON.stringify({ app: { liveness: { httpGet: { path: '/', port: 8080 } }, readiness: { tcpSocket: { port: 8080 } } } }) });
     children.push(proxy);
     await started(proxy, /"msg":"ready"/);

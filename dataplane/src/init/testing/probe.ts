@@ -1,12 +1,14 @@
 // Test helper: drives capture-probe.js children inside test namespaces. Test code only.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { imageDistFile } from '../../image/testing/installed.js';
 import type { TestNetns } from './netns.js';
 
 const run = promisify(execFile);
-const PROBE = fileURLToPath(new URL('./capture-probe.js', import.meta.url));
+// Run from the installed image: a connecting probe runs as the app's or the proxy's user, who may not
+// be able to read the checkout.
+const probeScript = (): Promise<string> => imageDistFile('init/testing/capture-probe.js');
 
 export interface ProbeAnswer {
   server?: string;
@@ -18,10 +20,10 @@ export interface ProbeAnswer {
 }
 
 /** Starts a probe server in `ns` and resolves once every port listens. Kill it with stopProbe. */
-export function startProbe(ns: TestNetns, name: string, ports: number[]): Promise<ChildProcess> {
-  const [cmd, ...args] = [...ns.prefix(), process.execPath, PROBE, 'serve', name, ports.join(',')];
+export async function startProbe(ns: TestNetns, name: string, ports: number[]): Promise<ChildProcess> {
+  const [cmd, ...args] = [...ns.prefix(), process.execPath, await probeScript(), 'serve', name, ports.join(',')];
   const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     let out = '';
     let err = '';
     const guard = setTimeout(() => reject(new Error(`probe ${name} not ready: ${err}`)), 10_000);
@@ -52,7 +54,7 @@ export async function probeConnect(
   const [cmd, ...args] = [
     ...ns.prefix(opts.uid ?? 0, opts.gid ?? opts.uid ?? 0),
     process.execPath,
-    PROBE,
+    await probeScript(),
     'connect',
     opts.host,
     String(opts.port),

@@ -16,18 +16,33 @@ describe('iptables rule rendering', () => {
     assert.doesNotMatch(dnat[2]!, /statistic/, 'the last endpoint takes what is left');
     assert.match(dnat[2]!, /--to-destination 10\.250\.1\.4:8080$/);
   });
-  it('a Service without endpoints gets no DNAT and is refused by the filter chain', () => {
+  it('a Service without endpoints gets no DNAT and is refused by the filter chains: TCP with a reset, the rest with ICMP', () => {
     const text = renderRules({ ...base, services: [{ id: 'a/b:1', vip: '10.251.1.9', port: 1, protocol: 'tcp', endpoints: [] }] });
     assert.doesNotMatch(text, /-j DNAT/);
-    assert.match(text, /-A SKL-sklt1-FWD -d 10\.251\.1\.0\/24 -j REJECT/);
-    assert.match(text, /-A SKL-sklt1-OUT -d 10\.251\.1\.0\/24 -j REJECT/);
+    for (const chain of ['FWD', 'OUT']) {
+      const rejects = text.split('\n').filter((l) => l.startsWith(`-A SKL-sklt1-${chain} `) && l.includes('REJECT'));
+      assert.deepEqual(rejects, [
+        `-A SKL-sklt1-${chain} -d 10.251.1.0/24 -p tcp -j REJECT --reject-with tcp-reset`,
+        `-A SKL-sklt1-${chain} -d 10.251.1.0/24 -j REJECT --reject-with icmp-port-unreachable`,
+      ]);
+    }
   });
-  it('masquerades DNATed traffic from pods back onto the bridge (hairpin)', () => {
-    assert.match(renderRules({ ...base, services: [] }), /-A SKL-sklt1-POST -s 10\.250\.1\.0\/24 -o sklt1 -m conntrack --ctstate DNAT -j MASQUERADE/);
+  it('masquerades only hairpin traffic (a pod DNATed to itself) and off-cluster sources, never pod to pod', () => {
+    const text = renderRules({ ...base, services: [
+      { id: 'a/web:80', vip: '10.251.1.3', port: 80, protocol: 'tcp', endpoints: [{ ip: '10.250.1.4', port: 8080 }, { ip: '10.250.1.2', port: 8080 }] },
+      { id: 'a/web:81', vip: '10.251.1.3', port: 81, protocol: 'tcp', endpoints: [{ ip: '10.250.1.4', port: 8081 }] },
+      { id: 'skein-system/skein-cp:15012', vip: '10.251.1.1', port: 15012, protocol: 'tcp', endpoints: [{ ip: '127.0.0.1', port: 40000 }] },
+    ] });
+    const post = text.split('\n').filter((l) => l.startsWith('-A SKL-sklt1-POST'));
+    assert.deepEqual(post, [
+      '-A SKL-sklt1-POST -s 10.250.1.2/32 -d 10.250.1.2/32 -o sklt1 -m conntrack --ctstate DNAT -j MASQUERADE',
+      '-A SKL-sklt1-POST -s 10.250.1.4/32 -d 10.250.1.4/32 -o sklt1 -m conntrack --ctstate DNAT -j MASQUERADE',
+      '-A SKL-sklt1-POST ! -s 10.250.1.0/24 -o sklt1 -m conntrack --ctstate DNAT -j MASQUERADE',
+    ]);
   });
   it('fences the bridge: bridge-to-bridge accepted, anything else in or out dropped', () => {
-    const fwd = renderRules({ ...base, services: [] }).split('\n').filter((l) => l.startsWith('-A SKL-sklt1-FWD'));
-    assert.deepEqual(fwd.slice(1), ['-A SKL-sklt1-FWD -i sklt1 -o sklt1 -j ACCEPT', '-A SKL-sklt1-FWD -i sklt1 -j DROP', '-A SKL-sklt1-FWD -o sklt1 -j DROP']);
+    const fwd = renderRules({ ...base, services: [] }).split('\n').filter((l) => l.startsWith('-A SKL-sklt1-FWD') && !l.includes('REJECT'));
+    assert.deepEqual(fwd, ['-A SKL-sklt1-FWD -i sklt1 -o sklt1 -j ACCEPT', '-A SKL-sklt1-FWD -i sklt1 -j DROP', '-A SKL-sklt1-FWD -o sklt1 -j DROP']);
   });
   it('declares only its own chains, so --noflush leaves the rest of the host alone', () => {
     const decl = renderRules({ ...base, services: [] }).split('\n').filter((l) => l.startsWith(':'));

@@ -1,7 +1,8 @@
-// iptables rules of one instance (pure): Service DNAT (kube-proxy's job), hairpin MASQUERADE and the
+// iptables rules of one instance (pure): Service DNAT (kube-proxy's job), MASQUERADE where kube-proxy
+// does it (hairpin, off-cluster sources), refusal of endpoint-less Services and the
 // forwarding fence that keeps pod traffic on the host. Rendered as iptables-restore input for --noflush,
 // so each chain is replaced atomically and nothing outside our own chains is touched.
-import type { Cidr } from './cidr.js';
+import { contains, type Cidr } from './cidr.js';
 
 export interface ServiceRule {
   /** For comments: ns/name:port. */
@@ -57,18 +58,38 @@ export function renderRules(input: RuleInput): string {
       nat.push(rule.join(' '));
     });
   }
-  // Hairpin: a pod reaching a Service whose endpoint is on the same bridge. Without SNAT the endpoint
-  // answers the client directly over the bridge, bypassing conntrack's reverse DNAT, and the client drops it.
-  nat.push(`-A ${c.post} -s ${pods} -o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`);
+  // Source NAT only where kube-proxy does it; everything else keeps the client pod's address.
+  // Hairpin: a pod DNATed to itself. Without SNAT the packet would come back to the pod from its own
+  // address, which the kernel drops as a martian source (kube-proxy's KUBE-SEP `-s <endpoint> -j
+  // KUBE-MARK-MASQ`). One rule per endpoint address on the bridge. Replies between two pods need no
+  // SNAT: they cross the bridge, and br_netfilter (on for our bridge) runs them through conntrack,
+  // which restores the VIP as their source.
+  for (const ip of hairpinAddresses(input)) {
+    nat.push(`-A ${c.post} -s ${ip}/32 -d ${ip}/32 -o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`);
+  }
+  // Off-cluster sources (the host with another source address): the pod's reply would not come back
+  // through this host's conntrack otherwise (kube-proxy's `! -s <cluster-cidr>` masquerade).
+  nat.push(`-A ${c.post} ! -s ${pods} -o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`);
   nat.push('COMMIT');
   const filter = ['*filter', `:${c.fwd} - [0:0]`, `:${c.out} - [0:0]`];
-  // A VIP that no DNAT rule rewrote has no endpoint: refuse at once, as kube-proxy does.
-  filter.push(`-A ${c.fwd} -d ${svcs} -j REJECT --reject-with icmp-port-unreachable`);
+  // A VIP that no DNAT rule rewrote has no endpoint: refuse at once. TCP gets a reset: an ICMP
+  // port-unreachable would be subject to the kernel's per-host ICMP rate limit (icmp_ratelimit), so a
+  // client retrying faster than that would see its SYNs go unanswered and hang until its own timeout.
+  for (const chain of [c.fwd, c.out]) {
+    filter.push(`-A ${chain} -d ${svcs} -p tcp -j REJECT --reject-with tcp-reset`);
+    filter.push(`-A ${chain} -d ${svcs} -j REJECT --reject-with icmp-port-unreachable`);
+  }
   filter.push(`-A ${c.fwd} -i ${br} -o ${br} -j ACCEPT`);
   // The fence: nothing from the bridge goes anywhere else, nothing from elsewhere reaches the bridge.
   filter.push(`-A ${c.fwd} -i ${br} -j DROP`);
   filter.push(`-A ${c.fwd} -o ${br} -j DROP`);
-  filter.push(`-A ${c.out} -d ${svcs} -j REJECT --reject-with icmp-port-unreachable`);
   filter.push('COMMIT');
   return `${nat.join('\n')}\n${filter.join('\n')}\n`;
+}
+
+/** Endpoint addresses inside the pod range (not skein-cp's loopback), once each, sorted. */
+function hairpinAddresses(input: RuleInput): string[] {
+  const ips = new Set<string>();
+  for (const s of input.services) for (const e of s.endpoints) if (contains(input.podCidr, e.ip)) ips.add(e.ip);
+  return [...ips].sort();
 }

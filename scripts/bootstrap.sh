@@ -40,5 +40,4 @@ fi
 echo "bootstrap: building"
 npm run --silent build:native   # the SO_ORIGINAL_DST addon (npm ci does not run it: npm 11 gates install scripts)
 npx tsc -b
-# tsc does not keep the executable bit: the bins (skein-cp, skein-dp, skein-local) must run directly too.
-chmod +x webhook/dist/main.js dataplane/dist/main.js e2e/dist/cli.js
+# The bins (npx skein-cp, skein-dp, skein-local) are committed shims in <workspace>/bin that load dist/.

@@ -2,7 +2,7 @@
 # The README's demo: builds Skein, starts a one-host mesh (skein-local + skein-cp),
 # deploys the `shop` namespace (frontend -> orders -> bills, orders -> redis), sends
 # traffic through the sidecars and prints what they saw. Leaves the mesh running;
-# `node e2e/dist/cli.js down` removes everything. Safe to run again while it is up.
+# `npx skein-local down` removes everything. Safe to run again while it is up.
 #
 # Environment: SKEIN_LOCAL_STATE_DIR / SKEIN_LOCAL_BRIDGE / SKEIN_LOCAL_POD_CIDR /
 # SKEIN_LOCAL_SERVICE_CIDR are passed through to skein-local (defaults: /run/skein-local,
@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REQUESTS="${DEMO_REQUESTS:-5}"
-SL=(node e2e/dist/cli.js)
+SL=(npx --no-install skein-local)   # the e2e workspace's bin, linked by npm ci
+SHOW='npx skein-local'              # how the printed commands call it (pasteable from the repository root)
 sl() { "${SL[@]}" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # Prints a pod's name from a label selector (Deployments name their pods <deployment>-<hash>).
@@ -43,7 +44,7 @@ ORDERS="$(pod_of orders)"
 BILLS="$(pod_of bills)"
 REDIS="$(pod_of redis)"
 if [ -z "$FRONTEND" ] || [ -z "$ORDERS" ] || [ -z "$BILLS" ] || [ -z "$REDIS" ]; then
-  echo "demo: a shop pod is not running; see: ${SL[*]} get pods -n shop -o json" >&2
+  echo "demo: a shop pod is not running; see: $SHOW get pods -n shop -o json" >&2
   exit 1
 fi
 echo "each pod has containers: $(sl get pods "$FRONTEND" -n shop -o json \
@@ -67,12 +68,13 @@ done
 
 step "look around yourself"
 cat <<EOF
-  ${SL[*]} get pods -n shop -o wide                   # the pods, their IPs and readiness
-  ${SL[*]} admin $FRONTEND /stats -n shop             # a sidecar's counters
-  ${SL[*]} admin $FRONTEND /ready -n shop             # its readiness
-  ${SL[*]} logs $FRONTEND -n shop -c skein-proxy      # its log (one line per connection/request)
-  ${SL[*]} exec client -n shop -- curl -s http://frontend.shop/
-  ${SL[*]} exec client -n shop -- redis-cli -h redis.shop INCR shop:orders
+  $SHOW get pods -n shop -o wide                   # the pods, their IPs and readiness
+  $SHOW admin $FRONTEND /stats -n shop             # a sidecar's counters
+  $SHOW admin $FRONTEND /ready -n shop             # its readiness
+  $SHOW logs $FRONTEND -n shop -c skein-proxy      # its log (one line per connection/request)
+  $SHOW exec client -n shop -- curl -s http://frontend.shop/
+  $SHOW exec client -n shop -- redis-cli -h redis.shop INCR shop:orders
+(from the repository root; 'npx skein-local' is the e2e workspace's bin, see the README for putting it on PATH)
 The admin port listens on 127.0.0.1 inside the pod only: 'admin' runs the GET from inside the pod.
-The mesh keeps running. Remove everything with:  ${SL[*]} down
+The mesh keeps running. Remove everything with:  $SHOW down
 EOF

@@ -24,6 +24,8 @@ export interface StatePaths {
   /** Per-pod volume contents: pods/<uid>/volumes/<name>. */
   readonly podsDir: string;
   readonly logsDir: string;
+  /** The skein/dataplane image, "pulled" by the daemon at start (daemon/image.ts): world-readable. */
+  readonly dataplaneImage: string;
 }
 
 export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
@@ -46,7 +48,13 @@ export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
     runtimeDir: join(r, 'runtime'),
     podsDir: join(r, 'pods'),
     logsDir: join(r, 'logs'),
+    dataplaneImage: join(r, 'images', 'dataplane'),
   };
+}
+
+/** The folders under the state dir that only root may read (Secrets, tokens, keys, logs): mode 0700. */
+export function privateDirs(p: StatePaths): string[] {
+  return [p.cpDir, p.storeDir, p.runtimeDir, p.podsDir, p.logsDir];
 }
 
 export function containerLogPath(p: StatePaths, ns: string, pod: string, container: string): string {

@@ -4,7 +4,7 @@ import { ManifestError } from '../errors.js';
 import { containerProcess, isDataplaneImage, mapSkeinDp } from './command.js';
 import { enterArgv, launchArgv, resolveUser } from './launch.js';
 
-const ctx = { repoRoot: '/repo', nodePath: '/usr/bin/node' };
+const ctx = { repoRoot: '/repo', nodePath: '/usr/bin/node', dataplaneImage: '/state/images/dataplane' };
 
 describe('image mapping', () => {
   it('recognises the dataplane image with any tag or registry', () => {
@@ -13,11 +13,11 @@ describe('image mapping', () => {
   });
   it('runs the dataplane entrypoint with args (the injector gives only args)', () => {
     const p = containerProcess('web', { name: 'skein-proxy', image: 'skein/dataplane:0.1.0', args: ['run', '--opaque-ports', '$(PORTS)'] }, new Map([['PORTS', '5432']]), ctx);
-    assert.deepEqual(p.argv, ['/usr/bin/node', '/repo/dataplane/dist/main.js', 'run', '--opaque-ports', '5432']);
-    assert.equal(p.cwd, '/repo');
+    assert.deepEqual(p.argv, ['/usr/bin/node', '/state/images/dataplane/dataplane/dist/main.js', 'run', '--opaque-ports', '5432']);
+    assert.equal(p.cwd, '/state/images/dataplane', 'the image folder is its WORKDIR, not the checkout');
   });
   it('maps skein-dp as argv[0] anywhere (postStart hooks)', () => {
-    assert.deepEqual(mapSkeinDp(['skein-dp', 'wait', '--timeout', '120s'], ctx), ['/usr/bin/node', '/repo/dataplane/dist/main.js', 'wait', '--timeout', '120s']);
+    assert.deepEqual(mapSkeinDp(['skein-dp', 'wait', '--timeout', '120s'], ctx), ['/usr/bin/node', '/state/images/dataplane/dataplane/dist/main.js', 'wait', '--timeout', '120s']);
     assert.deepEqual(mapSkeinDp(['sh', '-c', 'skein-dp'], ctx), ['sh', '-c', 'skein-dp']);
   });
   it('runs command + args of other images from the host, expanding $(VAR)', () => {

@@ -18,7 +18,9 @@ import { containerProcess } from '../runtime/command.js';
 import type { Lookup } from '../runtime/env.js';
 import { ServiceController } from '../services/controller.js';
 import type { Journal } from '../state/journal.js';
+import { keyDataOf, normaliseKeyObject } from '../store/key-data.js';
 import { kindInfo } from '../store/kinds.js';
+import { checkMemoryVolumes } from '../volumes/tmpfs.js';
 import { randomSuffix } from '../store/names.js';
 import type { Store } from '../store/store.js';
 import { DeploymentController } from './deployments.js';
@@ -74,6 +76,7 @@ export class LocalNode {
       case 'Pod': return this.applyPod(o as Pod);
       case 'Deployment': return this.deployments.apply(o as never);
       case 'Service': return this.applyService(o as Service);
+      case 'Secret': case 'ConfigMap': return this.result(o, this.putIfChanged(normaliseKeyObject(o)));
       default: return this.result(o, this.putIfChanged(o));
     }
   }
@@ -116,6 +119,7 @@ export class LocalNode {
     const admitted = (await admitPod({ repoRoot: this.cfg.repoRoot, cpJsonPath: this.paths.cpJson, webhookCaPath: this.paths.webhookCa, cpLogPath: this.paths.cpLog, log: this.log.child({ component: 'admission' }) },
       pod, nsObj.metadata.labels ?? {})).pod;
     checkRunnable(admitted, this.cfg.repoRoot);
+    checkMemoryVolumes(admitted);
     if (!admitted.metadata.name) admitted.metadata.name = `${admitted.metadata.generateName ?? 'pod-'}${randomSuffix()}`;
     if (this.store.get('Pod', ns, admitted.metadata.name)) throw new InvalidError(`pod "${admitted.metadata.name}" already exists in namespace "${ns}"`);
     admitted.metadata.uid = randomUUID();
@@ -247,12 +251,8 @@ export class LocalNode {
 
   private lookup(ns: string): Lookup {
     return (kind, name) => {
-      const o = this.store.get(kind, ns, name) as (KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }) | undefined;
-      if (!o) return undefined;
-      if (kind === 'ConfigMap') return { ...(o.data ?? {}) };
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(o.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
-      return { ...out, ...(o.stringData ?? {}) };
+      const o = this.store.get(kind, ns, name);
+      return o ? keyDataOf(o) : undefined;
     };
   }
 

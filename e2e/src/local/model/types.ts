@@ -45,11 +45,14 @@ export interface EnvFromSource {
 export interface HttpGetAction { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] }
 export interface ExecAction { command?: string[] }
 export interface TcpSocketAction { port: number | string; host?: string }
+/** grpc.health.v1.Health/Check on the pod IP (no host: kubelet always probes the pod IP); service "" by default. */
+export interface GrpcAction { port: number; service?: string }
 
 export interface Probe {
   httpGet?: HttpGetAction;
   tcpSocket?: TcpSocketAction;
   exec?: ExecAction;
+  grpc?: GrpcAction;
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

@@ -1,9 +1,10 @@
-// One probe attempt, as kubelet makes it: httpGet and tcpSocket from the host to the pod IP, exec inside
-// the container. Also used for lifecycle hooks (postStart/preStop).
+// One probe attempt, as kubelet makes it: httpGet, tcpSocket and grpc from the host to the pod IP, exec
+// inside the container. Also used for lifecycle hooks (postStart/preStop; they have no grpc).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { ContainerPort, LifecycleHandler, Probe } from '../model/types.js';
+import { grpcHealthCheck } from './grpc.js';
 
 export interface ProbeTarget {
   podIP: string;
@@ -26,6 +27,7 @@ export async function runHandler(h: Probe | LifecycleHandler, t: ProbeTarget, ti
     if (h.exec) return (await t.exec(h.exec.command ?? [], timeoutMs)) === 0;
     if (h.httpGet) return await httpGet(h.httpGet, t, timeoutMs);
     if (h.tcpSocket) return await tcp(h.tcpSocket.host ?? t.podIP, resolvePort(h.tcpSocket.port, t.ports), timeoutMs);
+    if ('grpc' in h && h.grpc) return (await grpcHealthCheck(t.podIP, h.grpc.port, h.grpc.service ?? '', timeoutMs)).ok;
     return false;
   } catch {
     return false;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../model/types.js';
+import { keyDataOf } from '../store/key-data.js';
 import { buildEnv, EnvError, expandVars, fieldRefValue, formatMap, parseQuantity, resourceValue, type Lookup } from './env.js';
 
 const node = { hostIP: '10.250.0.1', cpuCores: 4, memoryBytes: 8 * 1024 ** 3 };
@@ -10,10 +11,17 @@ const pod: Pod = {
   spec: { nodeName: 'skein-local', serviceAccountName: 'frontend', containers: [{ name: 'web', resources: { limits: { cpu: '500m', memory: '64Mi' } } }] },
   status: { phase: 'Running', podIP: '10.250.0.7' },
 };
-const lookup: Lookup = (kind, name): Record<string, string> | undefined => {
-  if (kind === 'ConfigMap' && name === 'cfg') return { greeting: 'hello', level: 'debug' };
-  if (kind === 'Secret' && name === 'sec') return { password: 's3cret' };
-  return undefined;
+const objects = [
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { greeting: 'hello', level: 'debug' }, binaryData: { blob: 'AAE=' } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec' }, data: { password: Buffer.from('s3cret').toString('base64') } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bytes' }, data: {
+    utf8: Buffer.from('pässwörd ✓\n').toString('base64'), latin1: Buffer.from([0x70, 0xe4, 0x73, 0x73]).toString('base64'),
+    nul: Buffer.from([0x61, 0x00, 0x62]).toString('base64'),
+  } },
+];
+const lookup: Lookup = (kind, name) => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  return o ? keyDataOf(o) : undefined;
 };
 
 describe('downward API', () => {
@@ -72,6 +80,22 @@ describe('container env', () => {
     assert.equal(env.has('OPTIONAL'), false);
     assert.equal(env.get('CPU'), '500');
     assert.equal(env.get('PATH'), '/usr/bin');
+  });
+  it('passes UTF-8 Secret bytes exactly; refuses bytes that are not UTF-8 or hold NUL, naming env, Secret and key', () => {
+    const env = buildEnv(pod, { name: 'web', env: [{ name: 'U', valueFrom: { secretKeyRef: { name: 'bytes', key: 'utf8' } } }] }, node, lookup);
+    assert.equal(env.get('U'), 'pässwörd ✓\n');
+    assert.throws(() => buildEnv(pod, { name: 'web', env: [{ name: 'L', valueFrom: { secretKeyRef: { name: 'bytes', key: 'latin1' } } }] }, node, lookup),
+      (e: Error) => e instanceof EnvError && e.message.startsWith('container web: env L: Secret "bytes" key "latin1" is not valid UTF-8') && /mount the Secret as a volume/.test(e.message));
+    assert.throws(() => buildEnv(pod, { name: 'web', envFrom: [{ secretRef: { name: 'bytes' } }] }, node, lookup),
+      (e: Error) => e instanceof EnvError && /envFrom: Secret "bytes" key "latin1" is not valid UTF-8/.test(e.message));
+    assert.throws(() => buildEnv(pod, { name: 'web', env: [{ name: 'N', valueFrom: { secretKeyRef: { name: 'bytes', key: 'nul' } } }] }, node, lookup),
+      /env N: Secret "bytes" key "nul" contains a NUL byte/);
+  });
+  it('reads ConfigMap data, not binaryData, into env (as kubelet)', () => {
+    const env = buildEnv(pod, { name: 'web', envFrom: [{ configMapRef: { name: 'cfg' } }] }, node, lookup);
+    assert.deepEqual([...env.keys()].sort(), ['greeting', 'level']);
+    assert.throws(() => buildEnv(pod, { name: 'web', env: [{ name: 'B', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'blob' } } }] }, node, lookup),
+      /ConfigMap "cfg" key "blob" not found/);
   });
   it('names the container and the missing reference', () => {
     assert.throws(() => buildEnv(pod, { name: 'web', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }] }, node, lookup),

@@ -1,14 +1,36 @@
 // Container environment as kubelet builds it: env (with valueFrom, including the downward API),
 // envFrom, and $(VAR) expansion in env values, command and args (pure).
 import { EnvError } from '../errors.js';
+import { parseQuantityStrict } from '../model/quantity.js';
 import type { Container, EnvVar, Pod } from '../model/types.js';
+import type { KeyData } from '../store/key-data.js';
 
 export { EnvError };
 
 /** What the downward API can read besides the pod object. */
 export interface NodeFacts { hostIP: string; cpuCores: number; memoryBytes: number }
 
-export type Lookup = (kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined;
+export type Lookup = (kind: 'ConfigMap' | 'Secret', name: string) => KeyData | undefined;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A ConfigMap/Secret value as an environment value. kubelet hands the bytes to the runtime as a CRI
+ * string: since Kubernetes 1.34 (gRPC's UTF-8 check) bytes that are not UTF-8 fail the container with
+ * "string field contains invalid UTF-8", and a NUL byte never fits in an environment (runc: "setenv:
+ * invalid argument"). Node's process environment is text too, so skein-local refuses both the same way.
+ */
+function envText(bytes: Buffer, kind: 'ConfigMap' | 'Secret', name: string, key: string, where: string): string {
+  const what = `${where}: ${kind} "${name}" key "${key}"`;
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new EnvError(`${what} is not valid UTF-8 and an environment variable holds text (a real node fails the container the same way: "string field contains invalid UTF-8"): mount the ${kind} as a volume to read its bytes`);
+  }
+  if (text.includes('\0')) throw new EnvError(`${what} contains a NUL byte, which an environment variable cannot hold: mount the ${kind} as a volume to read its bytes`);
+  return text;
+}
 
 /** Resolves a fieldRef path (metadata.name, metadata.labels['k'], status.podIP…); undefined when unsupported. */
 export function fieldRefValue(pod: Pod, path: string, node: NodeFacts): string | undefined {
@@ -48,12 +70,9 @@ export function resourceValue(c: Container | undefined, resource: string, diviso
   return String(Math.ceil(value / (div || 1)));
 }
 
+/** A resource quantity for the downward API; 0 for text that is not one (the API server would refuse it). */
 export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q.trim());
-  if (!m) return Number(q) || 0;
-  const units: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-  return Number(m[1]) * (units[m[2]!] ?? 1);
+  try { return parseQuantityStrict(q); } catch { return 0; }
 }
 
 /** Kubelet's $(VAR) expansion: `$$` escapes a `$`, unknown references stay as written. */
@@ -70,12 +89,13 @@ export function buildEnv(pod: Pod, c: Container, node: NodeFacts, lookup: Lookup
   for (const src of c.envFrom ?? []) {
     const ref = src.configMapRef ?? src.secretRef;
     if (!ref) continue;
-    const data = lookup(src.configMapRef ? 'ConfigMap' : 'Secret', ref.name);
+    const kind = src.configMapRef ? 'ConfigMap' : 'Secret';
+    const data = lookup(kind, ref.name);
     if (!data) {
       if (ref.optional) continue;
       throw new EnvError(`container ${c.name}: envFrom ${src.configMapRef ? 'configMap' : 'secret'} "${ref.name}" not found`);
     }
-    for (const [k, v] of Object.entries(data)) vars.set(`${src.prefix ?? ''}${k}`, v);
+    for (const [k, v] of data.env) vars.set(`${src.prefix ?? ''}${k}`, envText(v, kind, ref.name, k, `container ${c.name}: envFrom`));
   }
   for (const e of c.env ?? []) {
     const v = envValue(pod, c, e, node, lookup, vars);
@@ -99,12 +119,12 @@ function envValue(pod: Pod, c: Container, e: EnvVar, node: NodeFacts, lookup: Lo
   const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
   if (ref) {
     const kind = vf.configMapKeyRef ? 'ConfigMap' : 'Secret';
-    const v = lookup(kind, ref.name)?.[ref.key];
+    const v = lookup(kind, ref.name)?.env.get(ref.key);
     if (v === undefined) {
       if (ref.optional) return undefined;
       throw new EnvError(`container ${c.name}: env ${e.name}: ${kind} "${ref.name}" key "${ref.key}" not found`);
     }
-    return v;
+    return envText(v, kind, ref.name, ref.key, `container ${c.name}: env ${e.name}`);
   }
   return '';
 }

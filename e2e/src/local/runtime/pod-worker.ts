@@ -12,6 +12,7 @@ import { createPodNetwork, deletePodNetwork, podNetNames } from '../network/pod-
 import { containerLogPath, runtimeRecordPath, type StatePaths } from '../paths.js';
 import type { Journal } from '../state/journal.js';
 import { prepareVolumes, tokenRefreshSeconds, type PreparedVolume } from '../volumes/prepare.js';
+import { unmountUnder } from '../volumes/tmpfs.js';
 import { containerProcess, mapSkeinDp } from './command.js';
 import { ContainerRunner, type Prepared } from './container.js';
 import { buildEnv, type Lookup, type NodeFacts } from './env.js';
@@ -85,6 +86,7 @@ export class PodWorker {
     await this.done;
     await this.recordWrites;
     await deletePodNetwork(this.record);
+    await unmountUnder(this.podDir()); // medium: Memory emptyDirs, before their dirs are removed
     await rm(this.podDir(), { recursive: true, force: true });
     await rm(runtimeRecordPath(this.ctx.paths, this.ns, this.record.name), { force: true });
     this.log.info('pod stopped');
@@ -195,7 +197,7 @@ export class PodWorker {
   private async prepareVolumesOnce(): Promise<void> {
     const dir = join(this.podDir(), 'volumes');
     await mkdir(dir, { recursive: true });
-    this.volumes = await prepareVolumes(this.pod, dir, { lookup: this.ctx.lookup(this.ns), node: this.ctx.node, signingKey: this.ctx.signingKey });
+    this.volumes = await prepareVolumes(this.pod, dir, { lookup: this.ctx.lookup(this.ns), node: this.ctx.node, signingKey: this.ctx.signingKey, journal: this.ctx.journal });
     this.progress.message = undefined;
   }
 

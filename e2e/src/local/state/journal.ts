@@ -13,7 +13,9 @@ export type JournalEntry =
   | { t: 'process'; pid: number; startTime: string; what: string }
   | { t: 'dir'; path: string }
   /** Created only to mount over; removed while empty. */
-  | { t: 'mountpoint'; path: string };
+  | { t: 'mountpoint'; path: string }
+  /** A filesystem mounted at path (the tmpfs of a medium: Memory emptyDir); unmounted by `down`. */
+  | { t: 'mount'; path: string };
 
 export class Journal {
   constructor(readonly path: string) {

@@ -6,6 +6,7 @@ import type { LocalConfig } from '../config.js';
 import { names } from '../config.js';
 import { run, runQuiet } from '../exec.js';
 import type { StatePaths } from '../paths.js';
+import { unmountUnder } from '../volumes/tmpfs.js';
 import { processStartTime, readJournal, type JournalEntry } from './journal.js';
 
 export interface TeardownReport { processes: number; netns: number; links: number; chains: number; routes: number }
@@ -24,6 +25,8 @@ export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<Tea
   report.processes += await killByStateDir(paths);
   for (const e of [...journal].reverse()) await undo(e, report);
   await sweep(cfg, report);
+  // Mounts a crash left unjournaled, before the volumes under them are removed (rm would empty a live tmpfs).
+  await unmountUnder(paths.podsDir);
   for (const f of [paths.apiSocket, paths.journal, paths.daemonPid, paths.instance]) await rm(f, { force: true });
   for (const d of [paths.storeDir, paths.runtimeDir, paths.podsDir, paths.cpDir]) await rm(d, { recursive: true, force: true });
   return report;
@@ -97,6 +100,9 @@ async function undo(e: JournalEntry, r: TeardownReport): Promise<void> {
         if (statSync(e.path).isDirectory()) rmdirSync(e.path);
         else if (statSync(e.path).size === 0) unlinkSync(e.path);
       } catch { /* not empty, or gone */ }
+      return;
+    case 'mount':
+      await unmountUnder(e.path);
       return;
     case 'process':
       return;

@@ -1,15 +1,18 @@
 // Materialises a pod's volumes as host directories under <state>/pods/<uid>/volumes/<name>; containers
-// bind-mount them. ConfigMap/Secret contents are written at pod start (no live updates); projected
-// service account tokens are re-minted by the pod worker at 80% of their lifetime.
+// bind-mount them. ConfigMap/Secret contents are written at pod start, byte for byte (no live updates);
+// an emptyDir with medium: Memory is a tmpfs (tmpfs.ts); projected service account tokens are re-minted
+// by the pod worker at 80% of their lifetime.
 import type { KeyObject } from 'node:crypto';
 import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { VolumeError } from '../errors.js';
 import type { DownwardApiFile, KeyToPath, Pod, Volume } from '../model/types.js';
 import { fieldRefValue, resourceValue, type Lookup, type NodeFacts } from '../runtime/env.js';
+import type { Journal } from '../state/journal.js';
+import { memoryVolumeBytes, mountTmpfs } from './tmpfs.js';
 import { mintToken } from './token.js';
 
-export interface VolumeContext { lookup: Lookup; node: NodeFacts; signingKey: KeyObject }
+export interface VolumeContext { lookup: Lookup; node: NodeFacts; signingKey: KeyObject; journal: Journal }
 
 export interface PreparedVolume { name: string; hostPath: string; isFile: boolean }
 
@@ -37,8 +40,13 @@ async function prepareVolume(pod: Pod, v: Volume, dir: string, ctx: VolumeContex
   if (v.hostPath) return hostPathVolume(v);
   await mkdir(dir, { recursive: true });
   const files = new Map<string, { data: string | Buffer; mode?: number }>();
-  if (v.emptyDir) {
-    // World-writable like kubelet's emptyDir so non-root containers can use it. medium: Memory is a plain dir.
+  if (v.emptyDir?.medium === 'Memory') {
+    await mountTmpfs(dir, memoryVolumeBytes(pod, v, ctx.node.memoryBytes), ctx.journal);
+  } else if (v.emptyDir) {
+    if (v.emptyDir.medium) {
+      throw new VolumeError(`volume "${v.name}": emptyDir medium "${v.emptyDir.medium}" is not supported by skein-local (use "" or Memory)`);
+    }
+    // World-writable like kubelet's emptyDir so non-root containers can use it.
     await chmod(dir, 0o777);
   } else if (v.configMap) {
     addKeys(files, 'ConfigMap', v.configMap.name, v.configMap.items, v.configMap.optional, ctx);
@@ -85,11 +93,12 @@ function addKeys(files: Map<string, { data: string | Buffer; mode?: number }>, k
   }
   if (items) {
     for (const it of items) {
-      if (!(it.key in data)) throw new VolumeError(`${kind} "${name}" has no key "${it.key}"`);
-      files.set(it.path, { data: data[it.key]!, mode: it.mode });
+      const bytes = data.files.get(it.key);
+      if (!bytes) throw new VolumeError(`${kind} "${name}" has no key "${it.key}"`);
+      files.set(it.path, { data: bytes, mode: it.mode });
     }
   } else {
-    for (const [k, val] of Object.entries(data)) files.set(k, { data: val });
+    for (const [k, bytes] of data.files) files.set(k, { data: bytes });
   }
 }
 

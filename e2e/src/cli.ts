@@ -3,10 +3,12 @@
 // suite. Parses the command line and dispatches; the work lives in ./local/**.
 import { parseArgs } from 'node:util';
 import { parseConfig } from './local/config.js';
-import { LocalError } from './local/errors.js';
+import { ConfigError, LocalError, UsageError } from './local/errors.js';
+import { exec } from './local/commands/exec.js';
 import { down, up } from './local/commands/lifecycle.js';
 import { applyOrDelete, get, wait } from './local/commands/objects.js';
-import { admin, exec, logs } from './local/commands/pod-access.js';
+import { stdioFlushed, watchStdout } from './local/commands/output.js';
+import { admin, logs } from './local/commands/pod-access.js';
 import { runDaemon } from './local/daemon/main.js';
 import { statePaths } from './local/paths.js';
 import { checkInstance } from './local/state/instance.js';
@@ -24,16 +26,21 @@ Commands:
                               configmaps, secrets, meshes, trafficpermissions)
   wait pod NAME|-l k=v --for ready|completed [--timeout 60s]
                               exit 0 once the condition holds (also: wait deployment NAME --for ready)
-  exec POD [-c CONTAINER] -- CMD [ARGS…]
-                              run CMD in the pod's network namespace (with -c: in the container's mounts,
-                              user and environment); exit code passed through
-  logs POD [-c CONTAINER]     the container's stdout+stderr so far
+  exec POD [-c CONTAINER] [-i] -- CMD [ARGS…]
+                              run CMD in the container (default: the pod's kubectl.kubernetes.io/default-container,
+                              else its first app container): its namespaces, volumes, user, groups, working
+                              dir and environment; -i passes stdin (without it CMD reads nothing); the exit
+                              code is CMD's (126 not executable, 127 not found)
+  logs POD [-c CONTAINER]     the container's stdout+stderr so far (same default container as exec)
   admin POD PATH              HTTP GET http://127.0.0.1:15000PATH from inside the pod (sidecar admin)
   down                        stop every process and remove every namespace, link, route and rule
                               this instance made (also after a crash)
 
 Options:
   -n, --namespace NS          namespace (default "default")
+  -i, --stdin                 exec: pass stdin to CMD
+  -t, --tty                   exec: accepted for kubectl compatibility; no terminal is allocated (CMD
+                              gets your terminal as it is, with -i)
   -h, --help                  this help
 
 Global options (flag or environment):
@@ -41,6 +48,9 @@ Global options (flag or environment):
   --bridge NAME       SKEIN_LOCAL_BRIDGE        default skein0
   --pod-cidr CIDR     SKEIN_LOCAL_POD_CIDR      default 10.244.0.0/16
   --service-cidr CIDR SKEIN_LOCAL_SERVICE_CIDR  default 10.96.0.0/16
+
+Exit status: 0 success, 1 the command failed (the message says which object and what to do),
+2 usage error (bad command, flag or argument); exec exits with CMD's status.
 
 Needs root (network namespaces, iptables). See docs/skein-local.md.
 `;
@@ -57,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       namespace: { type: 'string', short: 'n' }, filename: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' },
       container: { type: 'string', short: 'c' }, selector: { type: 'string', short: 'l' }, for: { type: 'string' },
       timeout: { type: 'string' }, 'all-namespaces': { type: 'boolean', short: 'A' }, help: { type: 'boolean', short: 'h' },
+      stdin: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' },
     },
   });
   const [cmd, ...args] = positionals;
@@ -64,7 +75,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return cmd || v.help ? 0 : 2;
   }
-  const cfg = parseConfig({ 'state-dir': v['state-dir'], bridge: v.bridge, 'pod-cidr': v['pod-cidr'], 'service-cidr': v['service-cidr'] }, process.env);
+  let cfg: ReturnType<typeof parseConfig>;
+  try {
+    cfg = parseConfig({ 'state-dir': v['state-dir'], bridge: v.bridge, 'pod-cidr': v['pod-cidr'], 'service-cidr': v['service-cidr'] }, process.env);
+  } catch (err) {
+    // A flag or environment value that cannot be used: a usage error (exit 2), before anything ran.
+    throw err instanceof ConfigError ? new UsageError(err.message) : err;
+  }
   // Before anything touches the host: the state dir must belong to the bridge and ranges given.
   checkInstance(cfg, statePaths(cfg).instance);
   const ns = v.namespace;
@@ -75,18 +92,32 @@ async function main(argv: string[]): Promise<number> {
     case 'apply': case 'delete': return applyOrDelete(cfg, cmd, v.filename, ns, args);
     case 'get': return get(cfg, args[0], args[1], { namespace: ns, output: v.output, selector: v.selector, all: v['all-namespaces'] });
     case 'wait': return wait(cfg, args[0], args[1], { namespace: ns, selector: v.selector, for: v.for, timeout: v.timeout });
-    case 'exec': return exec(cfg, args[0], rest, { namespace: ns, container: v.container });
+    case 'exec': return exec(cfg, args[0], rest, { namespace: ns, container: v.container, stdin: v.stdin, tty: v.tty });
     case 'logs': return logs(cfg, args[0], { namespace: ns, container: v.container });
     case 'admin': return admin(cfg, args[0], args[1], { namespace: ns });
     default:
-      console.error(`skein-local: unknown command "${cmd}" (see skein-local --help)`);
-      return 2;
+      throw new UsageError(`unknown command "${cmd}": the commands are up, apply, delete, get, wait, exec, logs, admin, down (see skein-local --help)`);
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  if (err instanceof LocalError) console.error(`skein-local: ${err.message}`);
-  else if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) console.error(`skein-local: ${err.message} (see skein-local --help)`);
-  else console.error(`skein-local: ${err instanceof Error ? err.stack : String(err)}`);
-  process.exit(1);
+/** The message on stderr and the exit status: 2 for usage errors, 1 for every other failure. */
+function report(err: unknown): number {
+  if (err instanceof LocalError) {
+    console.error(`skein-local: ${err.message}`);
+    return err.code === 'E_USAGE' ? 2 : 1;
+  }
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`skein-local: ${err.message} (see skein-local --help)`);
+    return 2;
+  }
+  console.error(`skein-local: ${err instanceof Error ? err.stack : String(err)}`);
+  return 1;
+}
+
+// Never process.exit() straight after writing: output to a pipe still queued would be cut.
+watchStdout();
+void main(process.argv.slice(2)).then((code) => code, report).then(async (code) => {
+  process.exitCode = code;
+  await stdioFlushed();
+  process.exit(code);
 });

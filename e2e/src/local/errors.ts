@@ -6,6 +6,11 @@ export class LocalError extends Error {
   }
 }
 
+/** The command line is incomplete or malformed (exit 2, as for any usage error). */
+export class UsageError extends LocalError {
+  constructor(message: string) { super('E_USAGE', message); }
+}
+
 /** A flag or environment variable holds a value skein-local cannot use. */
 export class ConfigError extends LocalError {
   constructor(message: string) { super('E_CONFIG', message); }

@@ -12,7 +12,7 @@ export function call<T>(socketPath: string, method: 'GET' | 'POST', path: string
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         let parsed: unknown;
-        try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { reject(new DaemonError('the daemon sent an unreadable answer')); return; }
+        try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { reject(new DaemonError(`the daemon sent an unreadable answer to ${method} ${path.split('?')[0]}: see daemon.log in the state dir`)); return; }
         if (res.statusCode === 200) resolvePromise(parsed as T);
         else {
           const e = parsed as { code?: string; message?: string };
@@ -20,10 +20,10 @@ export function call<T>(socketPath: string, method: 'GET' | 'POST', path: string
         }
       });
     });
-    req.on('timeout', () => req.destroy(new DaemonError(`the daemon did not answer within ${timeoutMs / 1000}s`)));
+    req.on('timeout', () => req.destroy(new DaemonError(`the daemon did not answer ${method} ${path.split('?')[0]} within ${timeoutMs / 1000}s: see daemon.log in the state dir`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof LocalError) reject(err);
-      else reject(new DaemonError(`skein-local is not up (no daemon on ${socketPath}): run \`skein-local up\` first`));
+      else reject(new DaemonError(`skein-local is not up (no daemon answers on ${socketPath}): run \`skein-local up\` first, or pass the --state-dir of the running node`));
     });
     req.end(data);
   });

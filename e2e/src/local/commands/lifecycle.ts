@@ -8,6 +8,8 @@ import { call, health } from '../client/api-client.js';
 import { gateway } from '../network/cidr.js';
 import { statePaths } from '../paths.js';
 import { recordInstance } from '../state/instance.js';
+import type { ShutdownResponse } from '../daemon/api-server.js';
+import { addCounts, describeCounts, NOTHING_REMOVED, type RemovedCounts } from '../state/inventory.js';
 import { teardown } from '../state/teardown.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
@@ -48,26 +50,38 @@ export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number>
     }
     if (s?.error || exited) {
       await new Promise((r) => setTimeout(r, 300));
-      console.error(`skein-local up failed: ${s?.error ?? 'the daemon exited'}\n--- last lines of ${paths.daemonLog}:\n${tail(paths.daemonLog, 15)}`);
+      console.error(`skein-local up failed: ${s?.error ?? 'the daemon exited'} (everything it set up is removed again; fix the cause and rerun \`skein-local up\`)\n--- last lines of ${paths.daemonLog}:\n${tail(paths.daemonLog, 15)}`);
       await teardown(cfg, paths);
       return 1;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  console.error(`skein-local up: the node did not become ready within ${timeoutMs / 1000}s; see ${paths.daemonLog}`);
+  console.error(`skein-local up: the node did not become ready within ${timeoutMs / 1000}s: see ${paths.daemonLog}, then run \`skein-local down\` to remove what it set up`);
   return 1;
 }
 
+/**
+ * Asks a live daemon to stop its pods and skein-cp (it answers with what that removed), then sweeps
+ * the rest itself; the summary is the total of both.
+ */
 export async function down(cfg: LocalConfig): Promise<number> {
   const paths = statePaths(cfg);
   const h = await health(paths.apiSocket);
+  let total: RemovedCounts = NOTHING_REMOVED;
   if (h) {
-    await call(paths.apiSocket, 'POST', '/shutdown', {}, 10_000).catch(() => undefined);
+    // Pods get up to 30s of grace each (in parallel), sidecars after them: wait long enough.
+    const answer = await call<ShutdownResponse>(paths.apiSocket, 'POST', '/shutdown', {}, 180_000).catch((err: Error) => {
+      console.error(`skein-local: the daemon (pid ${h.pid}) did not stop its pods cleanly (${err.message}): killing what is left`);
+      return undefined;
+    });
+    if (answer) total = addCounts(total, answer.removed);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && alive(h.pid)) await new Promise((r) => setTimeout(r, 100));
+    // The daemon itself, when it ended on our request (else teardown kills and counts it).
+    if (!alive(h.pid)) total = addCounts(total, { processes: 1 });
   }
-  const r = await teardown(cfg, paths);
-  console.log(`skein-local is down (${r.processes} processes stopped, ${r.netns} network namespaces, ${r.links} links, ${r.chains} chains, ${r.routes} routes removed)`);
+  total = addCounts(total, await teardown(cfg, paths));
+  console.log(`skein-local is down: ${describeCounts(total)}`);
   return 0;
 }
 

@@ -4,12 +4,24 @@ import { chmod, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { RemovedCounts } from '../state/inventory.js';
 import type { KubeObject, Pod } from '../model/types.js';
 import { matchesSelector, parseSelectorArg } from '../admission/selectors.js';
 import { kindFromArg } from '../store/kinds.js';
 import type { ApplyResult, LocalNode } from './node.js';
 
-export interface ApiState { ready: boolean; error?: string; node?: LocalNode; onShutdown: () => void }
+export interface ApiState {
+  ready: boolean;
+  error?: string;
+  node?: LocalNode;
+  /** Stops pods and skein-cp; resolves with what that removed (POST /shutdown answers with it). */
+  stop: () => Promise<RemovedCounts>;
+  /** Ends the daemon: called once the shutdown answer has been written. */
+  exit: () => void;
+}
+
+/** POST /shutdown answers once pods and skein-cp are stopped, with what was removed. */
+export interface ShutdownResponse { ok: true; removed: RemovedCounts }
 
 export interface ApplyResponse { results: ApplyResult[]; errors: { code: string; message: string; object?: string }[] }
 
@@ -32,12 +44,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: ApiState
   const url = new URL(req.url ?? '/', 'http://local');
   if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ready: state.ready, error: state.error, pid: process.pid });
   if (req.method === 'POST' && url.pathname === '/shutdown') {
-    send(res, 200, { ok: true });
-    state.onShutdown();
+    await readBody(req);
+    const body: ShutdownResponse = { ok: true, removed: await state.stop() };
+    // The daemon exits only once the answer is written, so `down` gets the counts.
+    res.setHeader('connection', 'close');
+    send(res, 200, body, () => state.exit());
     return;
   }
   const node = state.node;
-  if (!state.ready || !node) return send(res, 503, { code: 'E_NOT_READY', message: state.error ?? 'the node is starting' });
+  if (!state.ready || !node) {
+    return send(res, 503, { code: 'E_NOT_READY', message: state.error
+      ? `the node failed to start (${state.error}): see daemon.log in the state dir, then run \`skein-local down\` and \`skein-local up\``
+      : 'the node is still starting: retry once `skein-local up` has returned' });
+  }
   if (req.method === 'POST' && (url.pathname === '/apply' || url.pathname === '/delete')) {
     const body = JSON.parse(await readBody(req)) as { objects: KubeObject[] };
     const out: ApplyResponse = { results: [], errors: [] };
@@ -88,8 +107,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, written?: () => void): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  res.end(text, written);
 }

@@ -8,6 +8,7 @@ import { bridgeExists, setupHostNetwork } from '../network/host-net.js';
 import { rootLogger } from '../log.js';
 import type { Service } from '../model/types.js';
 import { statePaths } from '../paths.js';
+import { takeInventory, removedBetween, type RemovedCounts } from '../state/inventory.js';
 import { Journal, processStartTime } from '../state/journal.js';
 import { Store } from '../store/store.js';
 import { ensureSigningKey } from '../volumes/token.js';
@@ -33,17 +34,28 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
   let cp: RunningControlPlane | undefined;
   let server: Server | undefined;
   let stopping = false;
-  const shutdown = async (code: number): Promise<void> => {
-    if (stopping) return;
+  let stopped: Promise<RemovedCounts> | undefined;
+  /** Stops the pods and skein-cp (once); resolves with what that removed from the host, for `down`'s summary. */
+  const stopAll = (): Promise<RemovedCounts> => (stopped ??= (async () => {
     stopping = true;
     log.info('shutting down: stopping pods and skein-cp');
+    const before = await takeInventory(cfg, paths);
     await node?.shutdown().catch((err: Error) => log.error({ err: err.message }, 'stopping pods failed'));
     await cp?.stop().catch(() => undefined);
+    const removed = removedBetween(before, await takeInventory(cfg, paths));
+    log.info({ ...removed }, 'pods and skein-cp stopped');
+    return removed;
+  })());
+  let exiting = false;
+  const shutdown = async (code: number): Promise<void> => {
+    await stopAll();
+    if (exiting) return;
+    exiting = true;
     server?.close();
     log.info('daemon stopped');
     finish(code);
   };
-  const state: ApiState = { ready: false, onShutdown: () => void shutdown(0) };
+  const state: ApiState = { ready: false, stop: stopAll, exit: () => void shutdown(0) };
   // One pod's bug must not take the node down: log stray rejections instead of crashing.
   process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection'));
   process.on('SIGTERM', () => void shutdown(0));

@@ -66,6 +66,8 @@ export interface SecurityContext {
   runAsUser?: number;
   runAsGroup?: number;
   runAsNonRoot?: boolean;
+  /** Pod level only: supplementary groups of every container's process. */
+  supplementalGroups?: number[];
   [k: string]: unknown;
 }
 

@@ -8,7 +8,8 @@ import { shQuote } from '../exec.js';
 
 export interface Mount { source: string; target: string; readOnly: boolean; isFile?: boolean }
 
-export interface User { uid: number; gid: number }
+/** The container's user: uid, primary gid and supplementary groups (the pod's `supplementalGroups`). */
+export interface User { uid: number; gid: number; groups?: readonly number[] }
 
 export interface LaunchSpec {
   netns: string;
@@ -20,7 +21,9 @@ export interface LaunchSpec {
 }
 
 function userPrefix(u: User): string[] {
-  return u.uid === 0 && u.gid === 0 ? [] : ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--'];
+  const groups = u.groups ?? [];
+  if (u.uid === 0 && u.gid === 0 && groups.length === 0) return [];
+  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, groups.length ? `--groups=${groups.join(',')}` : '--clear-groups', '--'];
 }
 
 export function launchArgv(s: LaunchSpec): string[] {
@@ -44,11 +47,16 @@ export function enterArgv(pid: number, cwd: string, user: User, argv: readonly s
   return ['nsenter', '-t', String(pid), '-m', '-n', '-u', '--', '/bin/sh', '-c', script];
 }
 
-/** Container user: the container's securityContext over the pod's; group 0 when only a user is given. */
-export function resolveUser(podSc: { runAsUser?: number; runAsGroup?: number } | undefined,
+/**
+ * Container user: the container's securityContext over the pod's; group 0 when only a user is given;
+ * supplementary groups from the pod's `supplementalGroups` (a pod-level field, as in Kubernetes).
+ */
+export function resolveUser(podSc: { runAsUser?: number; runAsGroup?: number; supplementalGroups?: readonly number[] } | undefined,
   cSc: { runAsUser?: number; runAsGroup?: number } | undefined): User {
+  const groups = (podSc?.supplementalGroups ?? []).filter((g) => Number.isInteger(g) && g >= 0);
   return {
     uid: cSc?.runAsUser ?? podSc?.runAsUser ?? 0,
     gid: cSc?.runAsGroup ?? podSc?.runAsGroup ?? 0,
+    ...(groups.length ? { groups } : {}),
   };
 }

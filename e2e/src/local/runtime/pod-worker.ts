@@ -218,7 +218,7 @@ export class PodWorker {
         env, containerLogPath(this.ctx.paths, this.ns, this.pod.metadata.name!, c.name), timeoutMs),
       onChange: () => this.publish(),
       onStarted: (pid, startTime, launch) => {
-        this.record.containers[c.name] = { pid, startTime, cwd: launch.cwd, uid: launch.user.uid, gid: launch.user.gid };
+        this.record.containers[c.name] = { pid, startTime, cwd: launch.cwd, uid: launch.user.uid, gid: launch.user.gid, ...(launch.user.groups ? { groups: [...launch.user.groups] } : {}) };
         void this.writeRecord();
       },
     }, waiting);

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { NotFoundError } from '../errors.js';
 import { runtimeRecordPath, type StatePaths } from '../paths.js';
 
-export interface ContainerRecord { pid: number; startTime: string; cwd: string; uid: number; gid: number }
+/** A started container: its process (pid + start time tell a live one from a reused pid), working dir and user. */
+export interface ContainerRecord { pid: number; startTime: string; cwd: string; uid: number; gid: number; groups?: number[] }
 
 export interface RuntimeRecord {
   namespace: string;

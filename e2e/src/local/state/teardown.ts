@@ -6,14 +6,18 @@ import type { LocalConfig } from '../config.js';
 import { names } from '../config.js';
 import { run, runQuiet } from '../exec.js';
 import type { StatePaths } from '../paths.js';
+import { listLinks, listNetns, podRecords, type RemovedCounts } from './inventory.js';
 import { unmountUnder } from '../volumes/tmpfs.js';
 import { processStartTime, readJournal, type JournalEntry } from './journal.js';
 
-export interface TeardownReport { processes: number; netns: number; links: number; chains: number; routes: number }
+/** What this teardown itself removed (a live daemon's shutdown reports its own part: state/inventory.ts). */
+export type TeardownReport = RemovedCounts;
 
 export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<TeardownReport> {
   const journal = readJournal(paths.journal);
-  const report: TeardownReport = { processes: 0, netns: 0, links: 0, chains: 0, routes: 0 };
+  // Pods whose runtime record is still there were running when the daemon died (a live daemon's
+  // shutdown removes the record of each pod it stops).
+  const report: TeardownReport = { pods: podRecords(paths).length, processes: 0, netns: 0, links: 0, chains: 0, routes: 0 };
   report.processes += await killJournaled(journal);
   const n = names(cfg);
   // Processes still inside our network namespaces (a container spawned just before a crash).
@@ -109,10 +113,6 @@ async function undo(e: JournalEntry, r: TeardownReport): Promise<void> {
   }
 }
 
-async function listNetns(): Promise<string[]> {
-  return (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
-}
-
 /** Everything named with this instance's prefixes, journaled or not. */
 async function sweep(cfg: LocalConfig, r: TeardownReport): Promise<void> {
   const n = names(cfg);
@@ -122,9 +122,7 @@ async function sweep(cfg: LocalConfig, r: TeardownReport): Promise<void> {
   try {
     for (const d of readdirSync('/etc/netns').filter((x) => x.startsWith(n.netnsPrefix))) await rm(`/etc/netns/${d}`, { recursive: true, force: true });
   } catch { /* no /etc/netns */ }
-  const links = (await run(['ip', '-o', 'link', 'show'])).stdout.split('\n')
-    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((x): x is string => !!x);
-  for (const l of links.filter((x) => x.startsWith(n.linkPrefix) || x === cfg.bridge)) {
+  for (const l of (await listLinks()).filter((x) => x.startsWith(n.linkPrefix) || x === cfg.bridge)) {
     if (await runQuiet(['ip', 'link', 'del', l])) r.links++;
   }
   for (const cidr of [cfg.podCidr.text, cfg.serviceCidr.text]) {

@@ -156,7 +156,8 @@ export class LocalMesh {
   }
 
   exec(ns: string, podName: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
-    const args = ['exec', podName, '-n', ns, ...(opts.container ? ['-c', opts.container] : []), '--', ...cmd];
+    // As kubectl: stdin reaches the command only with -i.
+    const args = ['exec', podName, '-n', ns, ...(opts.container ? ['-c', opts.container] : []), ...(opts.input !== undefined ? ['-i'] : []), '--', ...cmd];
     return this.cli(args, { input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 });
   }
 
@@ -167,7 +168,7 @@ export class LocalMesh {
     return r.stdout;
   }
 
-  /** `bash -c SCRIPT` in the pod's network namespace (root, host filesystem); must exit 0. */
+  /** `bash -c SCRIPT` in the pod's default container (its user, volumes, env); must exit 0. */
   shOk(ns: string, podName: string, script: string, opts: ExecOptions = {}): Promise<string> {
     return this.execOk(ns, podName, ['bash', '-c', script], opts);
   }

@@ -34,10 +34,14 @@ async function ok(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** The CLI through a real shell pipe: `skein-local ARGS | PIPE` (the instance is named by flags). */
+/**
+ * The CLI through a real shell pipe: `skein-local ARGS | PIPE`; the instance is named by flags, with
+ * the bridge and ranges its state dir records (as scripts/sweep-test-leftovers.sh does).
+ */
 function piped(args: string[], pipe: string): Promise<RunResult> {
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const flags = ['--state-dir', mesh.stateDir, '--bridge', mesh.bridge, '--pod-cidr', mesh.podCidr, '--service-cidr', mesh.serviceCidr];
+  const rec = JSON.parse(readFileSync(join(mesh.stateDir, 'instance.json'), 'utf8')) as { bridge: string; podCidr: string; serviceCidr: string };
+  const flags = ['--state-dir', mesh.stateDir, '--bridge', rec.bridge, '--pod-cidr', rec.podCidr, '--service-cidr', rec.serviceCidr];
   return run('sh', ['-c', `${[process.execPath, CLI, ...flags, ...args].map(q).join(' ')} | ${pipe}`], { timeoutMs: 120_000 });
 }
 
@@ -236,15 +240,19 @@ describe('skein-local command line (exec, logs, get, down, errors)', { timeout: 
     await pollUntil(async () => (statSync(file).size === BIG_LOG_BYTES ? true : undefined), { what: 'the 5 MB log to be written', timeoutMs: 60_000 });
     const want = createHash('sha256').update(readFileSync(file)).digest('hex');
     const count = await piped(['logs', 'big', '-n', NS], 'wc -c');
-    assert.equal(count.code, 0, count.stderr);
+    assert.equal(count.stderr, '');
     assert.equal(count.stdout.trim(), String(BIG_LOG_BYTES));
     const sum = await piped(['logs', 'big', '-n', NS], '(sleep 1; sha256sum)');
     assert.equal(sum.stdout.split(' ')[0], want);
+    // A reader that stops early (| head) ends the CLI quietly, as it does cat.
+    const head = await piped(['logs', 'big', '-n', NS], 'head -c 100');
+    assert.equal(head.stdout.length, 100);
+    assert.equal(head.stderr, '');
   });
 
   it('get -o json of a large namespace through a pipe arrives whole and parses', async () => {
     const r = await piped(['get', 'configmaps', '-n', BIG_NS, '-o', 'json'], '(sleep 1; cat)');
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
     assert.ok(r.stdout.length > 1_000_000, `${r.stdout.length} bytes`);
     const list = JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] };
     assert.equal(list.items.filter((o) => o.metadata.name.startsWith('cm-')).length, 120);
@@ -277,7 +285,7 @@ describe('skein-local command line (exec, logs, get, down, errors)', { timeout: 
     for (const cmd of [['get', 'pods'], ['logs', 'two']]) {
       const r = await run(process.execPath, [CLI, '--state-dir', empty, '--bridge', 'skltnone', ...cmd], { timeoutMs: 30_000 });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /skein-local is not up .*run `skein-local up`.*or pass the --state-dir of the running node/);
+      assert.match(r.stderr, /^skein-local: no node is up with state dir .*no-instance .*run `skein-local up`.*or pass the --state-dir of the running node$/m);
     }
   });
 

@@ -1,5 +1,6 @@
 // The CLI's side of the daemon API: JSON over HTTP on the unix socket.
 import { request } from 'node:http';
+import { dirname } from 'node:path';
 import { DaemonError, LocalError } from '../errors.js';
 
 export interface Health { ready: boolean; error?: string; pid: number }
@@ -23,7 +24,7 @@ export function call<T>(socketPath: string, method: 'GET' | 'POST', path: string
     req.on('timeout', () => req.destroy(new DaemonError(`the daemon did not answer ${method} ${path.split('?')[0]} within ${timeoutMs / 1000}s: see daemon.log in the state dir`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof LocalError) reject(err);
-      else reject(new DaemonError(`skein-local is not up (no daemon answers on ${socketPath}): run \`skein-local up\` first, or pass the --state-dir of the running node`));
+      else reject(new DaemonError(`no node is up with state dir ${dirname(socketPath)} (no daemon answers on ${socketPath}): run \`skein-local up\` first, or pass the --state-dir of the running node`));
     });
     req.end(data);
   });

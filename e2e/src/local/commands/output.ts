@@ -1,7 +1,6 @@
 // The CLI's stdout and stderr when they are pipes: writes that wait for the reader, and a flush to
 // await before the process exits (process.exit drops what is still queued for a pipe).
 import { createReadStream } from 'node:fs';
-import { once } from 'node:events';
 
 /** A reader that went away (`logs POD | head`) is not an error: stop writing, exit quietly. */
 let readerGone = false;
@@ -13,10 +12,18 @@ export function watchStdout(): void {
   });
 }
 
-/** Writes to stdout, waiting while the pipe is full. */
+/** Writes to stdout, waiting while the pipe is full (until it drains, or the reader is gone). */
 export async function writeOut(chunk: string | Uint8Array): Promise<void> {
-  if (readerGone) return;
-  if (!process.stdout.write(chunk)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'error')]);
+  if (readerGone || process.stdout.write(chunk)) return;
+  await new Promise<void>((resolvePromise) => {
+    const done = (): void => {
+      process.stdout.off('drain', done);
+      process.stdout.off('error', done);
+      resolvePromise();
+    };
+    process.stdout.on('drain', done);
+    process.stdout.on('error', done);
+  });
 }
 
 /** Copies a file to stdout as it is read (a 5 MB log is never held in memory nor cut). */

@@ -11,7 +11,7 @@ import type { RuntimeRecord } from '../state/runtime-record.js';
 export function readPod(cfg: LocalConfig, ns: string, name: string): Pod {
   const paths = statePaths(cfg);
   if (!existsSync(paths.storeDir)) {
-    throw new DaemonError(`skein-local is not up (no objects in ${cfg.stateDir}): run \`skein-local up\`, or pass the --state-dir of the running node`);
+    throw new DaemonError(`no node is up with state dir ${cfg.stateDir} (it holds no objects): run \`skein-local up\`, or pass the --state-dir of the running node`);
   }
   try {
     return JSON.parse(readFileSync(join(paths.storeDir, 'Pod', ns, `${name}.json`), 'utf8')) as Pod;

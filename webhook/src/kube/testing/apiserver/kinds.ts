@@ -1,0 +1,55 @@
+// The resources the in-memory API server serves: every kind skein-cp writes, with the strategy flags of
+// its real registry (pkg/registry/.../strategy.go) and its defaulting/validation functions.
+//   Lease:   AllowCreateOnUpdate true (a PUT may create it), AllowUnconditionalUpdate false (a PUT
+//            without resourceVersion is refused 422)   — pkg/registry/coordination/lease/strategy.go
+//   Secret:  AllowCreateOnUpdate false, AllowUnconditionalUpdate true — pkg/registry/core/secret/strategy.go
+//   MutatingWebhookConfiguration: AllowCreateOnUpdate false, AllowUnconditionalUpdate true, generation
+//            1 on create and +1 when webhooks change — pkg/registry/admissionregistration/mutatingwebhookconfiguration/strategy.go
+import type { Schema } from './go-json.js';
+import { LEASE, MUTATING_WEBHOOK_CONFIGURATION, SECRET } from './schemas.js';
+import type { FieldError } from './status.js';
+import { validateLease, validateLeaseUpdate } from './validate-lease.js';
+import type { Obj } from './validate-meta.js';
+import { defaultSecret, validateSecret, validateSecretUpdate } from './validate-secret.js';
+import { defaultWebhookConfiguration, validateWebhookConfiguration, validateWebhookConfigurationUpdate } from './validate-webhooks.js';
+
+export interface Kind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** Plural resource name, as in the URL and in NotFound/Conflict messages. */
+  readonly resource: string;
+  readonly namespaced: boolean;
+  readonly schema: Schema;
+  readonly allowCreateOnUpdate: boolean;
+  readonly allowUnconditionalUpdate: boolean;
+  /** Whether generation is tracked (set to 1 on create, bumped by `specChanged`). */
+  readonly specChanged?: (o: Obj, old: Obj) => boolean;
+  readonly defaults: (o: Obj) => Obj;
+  readonly validate: (o: Obj) => FieldError[];
+  readonly validateUpdate: (o: Obj, old: Obj) => FieldError[];
+}
+
+export const apiVersionOf = (k: Kind): string => (k.group === '' ? k.version : `${k.group}/${k.version}`);
+
+export const LEASES: Kind = {
+  group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', resource: 'leases', namespaced: true, schema: LEASE,
+  allowCreateOnUpdate: true, allowUnconditionalUpdate: false,
+  defaults: (o) => o, validate: validateLease, validateUpdate: validateLeaseUpdate,
+};
+
+export const SECRETS: Kind = {
+  group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true, schema: SECRET,
+  allowCreateOnUpdate: false, allowUnconditionalUpdate: true,
+  defaults: defaultSecret, validate: validateSecret, validateUpdate: validateSecretUpdate,
+};
+
+export const MUTATING_WEBHOOK_CONFIGURATIONS: Kind = {
+  group: 'admissionregistration.k8s.io', version: 'v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations',
+  namespaced: false, schema: MUTATING_WEBHOOK_CONFIGURATION,
+  allowCreateOnUpdate: false, allowUnconditionalUpdate: true,
+  specChanged: (o, old) => JSON.stringify(o.webhooks ?? null) !== JSON.stringify(old.webhooks ?? null),
+  defaults: defaultWebhookConfiguration, validate: validateWebhookConfiguration, validateUpdate: validateWebhookConfigurationUpdate,
+};
+
+export const KINDS: readonly Kind[] = [LEASES, SECRETS, MUTATING_WEBHOOK_CONFIGURATIONS];

@@ -1,5 +1,5 @@
 // skein-cp --mode kubernetes as a real process, without a cluster (none exists on this machine): what
-// it does when the API server is absent. The Kubernetes I/O itself is untested here (see docs).
+// it does when the API server is absent. Against a (validating, in-memory) API server: main-kube-apiserver.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -5,6 +5,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeError } from '../errors.js';
 import type { LeaseSpecView } from './lease.js';
+import { formatMicroTime, parseMicroTime } from './micro-time.js';
 import type { PatchOp, WebhookView } from './cabundle.js';
 import type { VersionInfoLike } from './version.js';
 
@@ -74,6 +75,15 @@ export async function connect(kubeconfigPath: string | undefined): Promise<KubeI
   return makeIo(lib, kc);
 }
 
+/**
+ * A Lease time as the API server accepts it (micro-time.ts). client-node types the field as V1MicroTime
+ * (a Date subclass) but passes whatever it is given through unchanged, so the already formatted string
+ * goes on the wire as is; a plain Date would go out with three fractional digits and be refused (400).
+ */
+function wireMicroTime(d: Date | undefined): k8s.V1MicroTime | undefined {
+  return d === undefined ? undefined : formatMicroTime(d) as unknown as k8s.V1MicroTime;
+}
+
 function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
   const core = kc.makeApiClient(lib.CoreV1Api);
   const coord = kc.makeApiClient(lib.CoordinationV1Api);
@@ -88,8 +98,8 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
     spec: {
       holderIdentity: spec.holderIdentity,
       leaseDurationSeconds: spec.leaseDurationSeconds,
-      acquireTime: spec.acquireTime,
-      renewTime: spec.renewTime,
+      acquireTime: wireMicroTime(spec.acquireTime),
+      renewTime: wireMicroTime(spec.renewTime),
       leaseTransitions: spec.leaseTransitions,
     },
   });
@@ -132,8 +142,9 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
         spec: {
           holderIdentity: l.spec?.holderIdentity,
           leaseDurationSeconds: l.spec?.leaseDurationSeconds,
-          acquireTime: l.spec?.acquireTime,
-          renewTime: l.spec?.renewTime,
+          // client-node hands these back as the JSON strings it received, not as Dates.
+          acquireTime: parseMicroTime(l.spec?.acquireTime),
+          renewTime: parseMicroTime(l.spec?.renewTime),
           leaseTransitions: l.spec?.leaseTransitions,
         },
       };

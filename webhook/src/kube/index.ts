@@ -36,12 +36,13 @@ async function serverVersion(io: KubeIo, logger: Logger): Promise<KubeVersion | 
 }
 
 /**
- * `root` is the process root logger; each part takes its own `component` child. `api` replaces the
- * connection made from `config.kubeconfig` (tests pass an in-memory API server: replicas.test.ts).
+ * `root` is the process root logger; each part takes its own `component` child. Tests point
+ * `config.kubeconfig` at the in-memory API server (testing/apiserver/, replicas.test.ts), so they run
+ * the same client code as a cluster does.
  */
-export async function startKubernetesMode(config: CpConfig, root: Logger, hooks: KubeModeHooks, api?: KubeIo): Promise<KubeMode> {
+export async function startKubernetesMode(config: CpConfig, root: Logger, hooks: KubeModeHooks): Promise<KubeMode> {
   const logger = root.child({ component: 'kube' });
-  const io = api ?? await connect(config.kubeconfig);
+  const io = await connect(config.kubeconfig);
   const version = config.nativeSidecar === 'auto' ? await serverVersion(io, logger) : undefined;
   const nativeSidecarDefault = resolveNativeSidecar(config.nativeSidecar, version);
   const nativeSidecarRunToCompletion = resolveNativeSidecarRunToCompletion(config.nativeSidecar, version);

@@ -30,7 +30,7 @@ RUN npx tsc -b api webhook \
  && mkdir -p /out/api /out/webhook \
  && cp -r package.json node_modules /out/ \
  && cp -r api/package.json api/dist /out/api/ \
- && cp -r webhook/package.json webhook/dist /out/webhook/
+ && cp -r webhook/package.json webhook/bin webhook/dist /out/webhook/
 
 # ---- runtime -----------------------------------------------------------------
 FROM ${NODE_IMAGE}
@@ -40,7 +40,7 @@ WORKDIR /app
 COPY --from=build /out/ /app/
 # `skein-cp` on PATH, so the Deployment gives only args (--mode kubernetes).
 # exec: node becomes PID 1 and receives SIGTERM itself (skein-cp drains on it).
-RUN printf '#!/bin/sh\nexec node /app/webhook/dist/main.js "$@"\n' > /usr/local/bin/skein-cp \
+RUN printf '#!/bin/sh\nexec node /app/webhook/bin/skein-cp.js "$@"\n' > /usr/local/bin/skein-cp \
  && chmod 0755 /usr/local/bin/skein-cp
 # Numeric, non-root, and the same UID the Deployment's securityContext names:
 # runAsNonRoot can only be verified by the kubelet for a numeric USER.

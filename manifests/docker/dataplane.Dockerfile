@@ -38,7 +38,7 @@ RUN npm run build:native \
  && mkdir -p /out/api /out/dataplane/build/Release \
  && cp -r package.json node_modules /out/ \
  && cp -r api/package.json api/dist /out/api/ \
- && cp -r dataplane/package.json dataplane/dist /out/dataplane/ \
+ && cp -r dataplane/package.json dataplane/bin dataplane/dist /out/dataplane/ \
  && cp dataplane/build/Release/orig_dst.node /out/dataplane/build/Release/
 
 # ---- runtime -----------------------------------------------------------------
@@ -53,7 +53,7 @@ WORKDIR /app
 COPY --from=build /out/ /app/
 # `skein-dp` on PATH: the entrypoint, and the postStart hook's
 # `skein-dp wait --timeout 120s` (docs/contracts.md).
-RUN printf '#!/bin/sh\nexec node /app/dataplane/dist/main.js "$@"\n' > /usr/local/bin/skein-dp \
+RUN printf '#!/bin/sh\nexec node /app/dataplane/bin/skein-dp.js "$@"\n' > /usr/local/bin/skein-dp \
  && chmod 0755 /usr/local/bin/skein-dp
 # The proxy's UID/GID (iptables lets this UID's own traffic out uncaptured).
 # skein-init overrides it with runAsUser: 0 in the injected pod spec, since

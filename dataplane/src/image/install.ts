@@ -1,6 +1,6 @@
 // Installs this dataplane build as an "image": a read-only, world-readable folder with the same layout
 // as /app in manifests/docker/dataplane.Dockerfile (package.json, the production node_modules,
-// dataplane/{package.json,dist,build/Release/orig_dst.node}). skein-local "pulls" skein/dataplane by
+// dataplane/{package.json,bin,dist,build/Release/orig_dst.node}). skein-local "pulls" skein/dataplane by
 // installing it under its state dir, as a kubelet unpacks an image, so that the sidecar (UID 5678) can
 // run it wherever the checkout lives: a clone in /root (mode 0700) is not readable by that user.
 // Tests that run skein-dp as another user install it the same way (testing/image.ts).
@@ -72,6 +72,7 @@ export async function installDataplaneImage(dest: string, opts: InstallOptions =
   await mkdir(join(work, 'dataplane', dirname(ADDON)), { recursive: true });
   await cp(join(root, 'package.json'), join(work, 'package.json'));
   await cp(join(DATAPLANE_DIR, 'package.json'), join(work, 'dataplane', 'package.json'));
+  await cp(join(DATAPLANE_DIR, 'bin'), join(work, 'dataplane', 'bin'), { recursive: true });
   await cp(join(DATAPLANE_DIR, 'dist'), join(work, 'dataplane', 'dist'), { recursive: true, filter: distFilter(opts.testHelpers ?? false) });
   await cp(join(DATAPLANE_DIR, ADDON), join(work, 'dataplane', ADDON));
   for (const rel of productionClosure(DATAPLANE_DIR, root)) {

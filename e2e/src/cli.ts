@@ -44,10 +44,11 @@ Options:
   -h, --help                  this help
 
 Global options (flag or environment):
-  --state-dir DIR     SKEIN_LOCAL_STATE_DIR     default /run/skein-local
-  --bridge NAME       SKEIN_LOCAL_BRIDGE        default skein0
-  --pod-cidr CIDR     SKEIN_LOCAL_POD_CIDR      default 10.244.0.0/16
-  --service-cidr CIDR SKEIN_LOCAL_SERVICE_CIDR  default 10.96.0.0/16
+  --state-dir DIR         SKEIN_LOCAL_STATE_DIR     default /run/skein-local
+  --bridge NAME           SKEIN_LOCAL_BRIDGE        default skein0
+  --pod-cidr V4[,V6]      SKEIN_LOCAL_POD_CIDR      default 10.244.0.0/16,fd00:10:244::/64
+  --service-cidr V4[,V6]  SKEIN_LOCAL_SERVICE_CIDR  default 10.96.0.0/16,fd00:10:96::/108
+                          (an IPv6 range in both: dual stack; IPv4 only in both: IPv4 only)
 
 Exit status: 0 success, 1 the command failed (the message says which object and what to do),
 2 usage error (bad command, flag or argument); exec exits with CMD's status.

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalConfig } from '../config.js';
+import { podRanges, rangesText, serviceRanges, type LocalConfig } from '../config.js';
 import { call, health } from '../client/api-client.js';
 import { gateway } from '../network/cidr.js';
 import { statePaths } from '../paths.js';
@@ -15,7 +15,7 @@ import { teardown } from '../state/teardown.js';
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
 
 export function globalFlags(cfg: LocalConfig): string[] {
-  return ['--state-dir', cfg.stateDir, '--bridge', cfg.bridge, '--pod-cidr', cfg.podCidr.text, '--service-cidr', cfg.serviceCidr.text];
+  return ['--state-dir', cfg.stateDir, '--bridge', cfg.bridge, '--pod-cidr', rangesText(podRanges(cfg)), '--service-cidr', rangesText(serviceRanges(cfg))];
 }
 
 export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number> {
@@ -45,7 +45,7 @@ export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number>
   while (Date.now() < deadline) {
     const s = await health(paths.apiSocket);
     if (s?.ready) {
-      console.log(`skein-local is up: bridge ${cfg.bridge} (${gateway(cfg.podCidr)}), pods ${cfg.podCidr.text}, services ${cfg.serviceCidr.text}, state ${cfg.stateDir}`);
+      console.log(`skein-local is up: bridge ${cfg.bridge} (${gateway(cfg.podCidr)}), pods ${rangesText(podRanges(cfg))}, services ${rangesText(serviceRanges(cfg))}, state ${cfg.stateDir}`);
       return 0;
     }
     if (s?.error || exited) {

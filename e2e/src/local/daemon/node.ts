@@ -11,7 +11,10 @@ import { admitPod } from '../admission/admit.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { KubeObject, Pod, Service } from '../model/types.js';
-import { allocate, gateway } from '../network/cidr.js';
+import { gateway } from '../network/cidr.js';
+import { allocatePodIPs, podIPsOf } from '../network/ipam.js';
+import { clusterIPsFor } from '../services/cluster-ips.js';
+import { clusterIPsOf } from '../services/endpoints.js';
 import type { StatePaths } from '../paths.js';
 import { PodWorker } from '../runtime/pod-worker.js';
 import { containerProcess } from '../runtime/command.js';
@@ -40,7 +43,7 @@ export class LocalNode {
   constructor(readonly cfg: LocalConfig, readonly paths: StatePaths, readonly store: Store, readonly journal: Journal,
     readonly log: Logger, private readonly signingKey: KeyObject) {
     this.services = new ServiceController(cfg, store, log.child({ component: 'services' }), () =>
-      [...this.workers.values()].map((w) => ({ pod: w.pod, ip: w.ip, netns: podNetNames(cfg, w.pod.metadata.uid!).netns })));
+      [...this.workers.values()].map((w) => ({ pod: w.pod, ip: w.ip, ip6: w.ip6, netns: podNetNames(cfg, w.pod.metadata.uid!).netns })));
     this.deployments = new DeploymentController(this, log.child({ component: 'deployments' }));
     store.on('change', (e) => {
       if (e.object.kind === 'Pod' || e.object.kind === 'Service') this.services.schedule();
@@ -124,15 +127,16 @@ export class LocalNode {
     if (this.store.get('Pod', ns, admitted.metadata.name)) throw new InvalidError(`pod "${admitted.metadata.name}" already exists in namespace "${ns}"`);
     admitted.metadata.uid = randomUUID();
     admitted.spec.nodeName = NODE_NAME;
-    const ip = this.allocatePodIP();
-    admitted.status = { phase: 'Pending', podIP: ip, podIPs: [{ ip }], hostIP: gateway(this.cfg.podCidr) };
+    const addrs = allocatePodIPs(this.cfg, this.store.list<Pod>('Pod'));
+    const { ip, ip6 } = addrs;
+    admitted.status = { phase: 'Pending', podIP: ip, podIPs: podIPsOf(addrs), hostIP: gateway(this.cfg.podCidr) };
     const stored = this.store.put(admitted).object;
     const worker = new PodWorker({
       cfg: this.cfg, paths: this.paths, journal: this.journal, log: this.log.child({ component: 'kubelet' }),
       lookup: (n) => this.lookup(n), node: this.nodeFacts(), signingKey: this.signingKey, nodePath: process.execPath,
-      hostsFor: (p, podIp) => this.services.hostsFor(p, podIp),
+      hostsFor: (p, podIp, podIp6) => this.services.hostsFor(p, podIp, podIp6),
       onStatus: (p, status) => this.updatePodStatus(p, status),
-    }, stored, ip);
+    }, stored, ip, ip6);
     this.workers.set(`${ns}/${stored.metadata.name}`, worker);
     worker.start();
     return stored;
@@ -162,10 +166,9 @@ export class LocalNode {
   private applyService(s: Service): ApplyResult {
     const prev = this.store.get<Service>('Service', s.metadata.namespace, s.metadata.name!);
     s.spec ??= {};
-    if (s.spec.clusterIP && s.spec.clusterIP !== 'None' && prev?.spec.clusterIP && s.spec.clusterIP !== prev.spec.clusterIP) {
-      throw new InvalidError(`service "${s.metadata.name}": spec.clusterIP is immutable (${prev.spec.clusterIP})`);
-    }
-    if (s.spec.clusterIP !== 'None') s.spec.clusterIP = prev?.spec.clusterIP ?? s.spec.clusterIP ?? this.allocateServiceIP();
+    const others = this.store.list<Service>('Service').filter((x) => x.metadata.namespace !== s.metadata.namespace || x.metadata.name !== s.metadata.name);
+    const used = new Set(others.flatMap((x) => clusterIPsOf(x)));
+    Object.assign(s.spec, clusterIPsFor(s, prev, this.cfg, used));
     s.spec.type ??= 'ClusterIP';
     s.spec.ports = (s.spec.ports ?? []).map((p) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port }));
     return this.result(s, this.putIfChanged(s));
@@ -233,20 +236,6 @@ export class LocalNode {
     if (!w) return;
     await w.stop();
     this.workers.delete(`${ns}/${name}`);
-  }
-
-  private allocatePodIP(): string {
-    const used = new Set(this.store.list<Pod>('Pod').map((p) => p.status?.podIP).filter((x): x is string => !!x));
-    const ip = allocate(this.cfg.podCidr, used, new Set([gateway(this.cfg.podCidr)]));
-    if (!ip) throw new InvalidError(`no free pod address left in ${this.cfg.podCidr.text}`);
-    return ip;
-  }
-
-  allocateServiceIP(): string {
-    const used = new Set(this.store.list<Service>('Service').map((s) => s.spec.clusterIP).filter((x): x is string => !!x));
-    const ip = allocate(this.cfg.serviceCidr, used);
-    if (!ip) throw new InvalidError(`no free Service address left in ${this.cfg.serviceCidr.text}`);
-    return ip;
   }
 
   private lookup(ns: string): Lookup {

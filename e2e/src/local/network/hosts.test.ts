@@ -4,8 +4,8 @@ import { renderHosts } from './hosts.js';
 
 describe('pod /etc/hosts', () => {
   const services = [
-    { name: 'web', namespace: 'shop', ip: '10.251.0.5' },
-    { name: 'db', namespace: 'data', ip: '10.251.0.6' },
+    { name: 'web', namespace: 'shop', ips: ['10.251.0.5'] },
+    { name: 'db', namespace: 'data', ips: ['10.251.0.6'] },
   ];
   const text = renderHosts({ name: 'client-1', namespace: 'shop', ip: '10.250.0.9' }, services);
   const lines = text.trimEnd().split('\n');
@@ -25,5 +25,13 @@ describe('pod /etc/hosts', () => {
   });
   it('uses spec.hostname when set', () => {
     assert.match(renderHosts({ name: 'p', namespace: 'x', hostname: 'custom', ip: '10.250.0.3' }, []), /10\.250\.0\.3\tcustom\n/);
+  });
+  it('a dual-stack pod and Service get a line per address (curl -6 resolves the Service name to its IPv6 VIP)', () => {
+    const dual = renderHosts({ name: 'c', namespace: 'shop', ip: '10.250.0.9', ip6: 'fd00:10:250::9' },
+      [{ name: 'web', namespace: 'shop', ips: ['10.251.0.5', 'fd00:10:251::5'] }]).trimEnd().split('\n');
+    assert.ok(dual.includes('10.250.0.9\tc'));
+    assert.ok(dual.includes('fd00:10:250::9\tc'));
+    assert.ok(dual.includes('10.251.0.5\tweb web.shop web.shop.svc web.shop.svc.cluster.local'));
+    assert.ok(dual.includes('fd00:10:251::5\tweb web.shop web.shop.svc web.shop.svc.cluster.local'));
   });
 });

@@ -2,20 +2,22 @@
 // skein-local has no DNS server; hosts entries stand in for cluster DNS (including the search-path
 // short forms `svc`, `svc.ns` and `svc.ns.svc` a pod would resolve through its resolv.conf).
 
-export interface ServiceName { name: string; namespace: string; ip: string }
+/** `ips`: the Service's cluster IPs (spec.clusterIPs), one hosts line each, as cluster DNS answers A and AAAA. */
+export interface ServiceName { name: string; namespace: string; ips: readonly string[] }
 
-export function renderHosts(pod: { name: string; namespace: string; hostname?: string; ip: string }, services: readonly ServiceName[]): string {
+/** `ip6`: the pod's IPv6 address on a dual-stack node (kubelet writes a line per pod IP). */
+export function renderHosts(pod: { name: string; namespace: string; hostname?: string; ip: string; ip6?: string }, services: readonly ServiceName[]): string {
   const lines = [
     '# Written by skein-local: Service names stand in for cluster DNS; rewritten in place when Services change.',
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
-    `${pod.ip}\t${pod.hostname ?? pod.name}`,
+    ...[pod.ip, pod.ip6].filter(Boolean).map((ip) => `${ip}\t${pod.hostname ?? pod.name}`),
   ];
   const sorted = [...services].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   for (const s of sorted) {
     const names = [`${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`];
     if (s.namespace === pod.namespace) names.unshift(s.name);
-    lines.push(`${s.ip}\t${names.join(' ')}`);
+    for (const ip of s.ips) lines.push(`${ip}\t${names.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

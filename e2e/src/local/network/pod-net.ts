@@ -1,4 +1,5 @@
-// Pod side of the node network: one netns per pod, a veth into the bridge, lo up, default route.
+// Pod side of the node network: one netns per pod, a veth into the bridge, lo up, default route
+// (IPv4, and on a dual-stack instance IPv6 too).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { LocalConfig } from '../config.js';
 import { names } from '../config.js';
@@ -7,7 +8,7 @@ import type { Journal } from '../state/journal.js';
 import { gateway } from './cidr.js';
 import { renderResolvConf } from './hosts.js';
 
-export interface PodNet { netns: string; hostLink: string; ip: string }
+export interface PodNet { netns: string; hostLink: string; ip: string; ip6?: string }
 
 /** Short pod id used in host object names: 8 hex digits of the pod uid. */
 export function shortPodId(uid: string): string {
@@ -24,7 +25,8 @@ export function etcNetnsDir(netns: string): string {
   return `/etc/netns/${netns}`;
 }
 
-export async function createPodNetwork(cfg: LocalConfig, journal: Journal, uid: string, ip: string, hosts: string): Promise<PodNet> {
+/** `ip6`: the pod's IPv6 address on a dual-stack instance. */
+export async function createPodNetwork(cfg: LocalConfig, journal: Journal, uid: string, ip: string, hosts: string, ip6?: string): Promise<PodNet> {
   const { netns, hostLink } = podNetNames(cfg, uid);
   const etc = etcNetnsDir(netns);
   journal.record({ t: 'dir', path: etc });
@@ -45,7 +47,14 @@ export async function createPodNetwork(cfg: LocalConfig, journal: Journal, uid: 
   await nsip(['addr', 'add', `${ip}/${cfg.podCidr.prefix}`, 'dev', 'eth0']);
   await nsip(['link', 'set', 'eth0', 'up']);
   await nsip(['route', 'add', 'default', 'via', gateway(cfg.podCidr)]);
-  return { netns, hostLink, ip };
+  if (ip6 && cfg.podCidr6) {
+    // nodad: usable at once (the sidecar's init detects IPv6 by this global address; the app may dial at
+    // start). The host side of the veth is a bridge port and needs no address of its own.
+    await writeFile(`/proc/sys/net/ipv6/conf/${hostLink}/disable_ipv6`, '1').catch(() => undefined);
+    await nsip(['addr', 'add', `${ip6}/${cfg.podCidr6.prefix}`, 'dev', 'eth0', 'nodad']);
+    await nsip(['-6', 'route', 'add', 'default', 'via', gateway(cfg.podCidr6), 'dev', 'eth0']);
+  }
+  return { netns, hostLink, ip, ...(ip6 ? { ip6 } : {}) };
 }
 
 export async function deletePodNetwork(net: { netns: string; hostLink: string }): Promise<void> {

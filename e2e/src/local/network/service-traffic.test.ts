@@ -3,6 +3,7 @@
 // reaching itself), for plain and meshed clients; and the host's forwarding sysctls are what they were.
 // The whole file runs with net.ipv4.ip_forward=0: Services must work without it, and `down` leaves it so.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { LocalMesh } from '../../suite/harness/local-mesh.js';
@@ -114,5 +115,11 @@ describe('Service traffic (refusal, client source address) and host sysctls', ()
     assert.equal(problem, '');
     assert.deepEqual(snapshot(), before_, 'after down');
     assert.equal(readSysctl('net/ipv4/ip_forward'), '0');
+    // The instance was dual stack: nothing of either family is left.
+    const routes = execFileSync('ip', ['-6', 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
+    for (const r of [mesh.podCidr6, mesh.serviceCidr6]) assert.ok(!routes.includes(r.replace('/64', '').replace('/108', '')), `${r} routes left:\n${routes}`);
+    for (const tool of ['iptables-save', 'ip6tables-save']) {
+      assert.doesNotMatch(execFileSync(tool, { encoding: 'utf8' }), new RegExp(`SKL-${mesh.bridge}-`), `${tool}: chains left`);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { LocalConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Container, ContainerStatus, Pod } from '../model/types.js';
+import { podIPsOf } from '../network/ipam.js';
 import { createPodNetwork, deletePodNetwork, podNetNames } from '../network/pod-net.js';
 import { containerLogPath, runtimeRecordPath, type StatePaths } from '../paths.js';
 import type { Journal } from '../state/journal.js';
@@ -31,7 +32,7 @@ export interface PodContext {
   node: NodeFacts;
   signingKey: KeyObject;
   nodePath: string;
-  hostsFor: (pod: Pod, ip: string) => string;
+  hostsFor: (pod: Pod, ip: string, ip6?: string) => string;
   onStatus: (pod: Pod, status: NonNullable<Pod['status']>) => void;
 }
 
@@ -52,7 +53,8 @@ export class PodWorker {
   private readonly record: RuntimeRecord;
   private readonly startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-  constructor(private readonly ctx: PodContext, readonly pod: Pod, readonly ip: string) {
+  /** `ip6`: the pod's IPv6 address on a dual-stack node. */
+  constructor(private readonly ctx: PodContext, readonly pod: Pod, readonly ip: string, readonly ip6?: string) {
     const ns = pod.metadata.namespace ?? 'default';
     this.log = ctx.log.child({ ns, pod: pod.metadata.name });
     const net = podNetNames(ctx.cfg, pod.metadata.uid!);
@@ -95,7 +97,7 @@ export class PodWorker {
   private async run(): Promise<void> {
     // Logs belong to this pod instance: a re-created pod of the same name starts with empty logs.
     await rm(join(this.ctx.paths.logsDir, this.ns, this.record.name), { recursive: true, force: true });
-    await createPodNetwork(this.ctx.cfg, this.ctx.journal, this.pod.metadata.uid!, this.ip, this.ctx.hostsFor(this.pod, this.ip));
+    await createPodNetwork(this.ctx.cfg, this.ctx.journal, this.pod.metadata.uid!, this.ip, this.ctx.hostsFor(this.pod, this.ip, this.ip6), this.ip6);
     await this.writeRecord();
     this.publish(); // lets the Service controller rewrite hosts now that the pod's file exists
     await this.prepareVolumesUntilReady();
@@ -278,7 +280,7 @@ export class PodWorker {
       phase: podPhase(this.progress),
       ...(this.progress.message ? { message: this.progress.message } : {}),
       podIP: this.ip,
-      podIPs: [{ ip: this.ip }],
+      podIPs: podIPsOf({ ip: this.ip, ip6: this.ip6 }),
       hostIP: this.ctx.node.hostIP,
       startTime: this.startTime,
       conditions: podConditions(this.progress, init, apps, sidecars, now),

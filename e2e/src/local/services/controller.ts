@@ -8,9 +8,9 @@ import { applyServiceRules } from '../network/host-net.js';
 import type { ServiceRule } from '../network/iptables-render.js';
 import { writePodHosts } from '../network/pod-net.js';
 import type { Store } from '../store/store.js';
-import { serviceRules } from './endpoints.js';
+import { clusterIPsOf, serviceRules } from './endpoints.js';
 
-export interface PodHostsTarget { pod: Pod; ip: string; netns: string }
+export interface PodHostsTarget { pod: Pod; ip: string; ip6?: string; netns: string }
 
 export class ServiceController {
   private timer: NodeJS.Timeout | undefined;
@@ -42,14 +42,15 @@ export class ServiceController {
     await this.running;
   }
 
-  hostsFor(pod: Pod, ip: string): string {
-    return renderHosts({ name: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default', hostname: pod.spec.hostname, ip }, this.names());
+  /** `ip6`: the pod's IPv6 address on a dual-stack node. */
+  hostsFor(pod: Pod, ip: string, ip6?: string): string {
+    return renderHosts({ name: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default', hostname: pod.spec.hostname, ip, ip6 }, this.names());
   }
 
   private names(): ServiceName[] {
     return this.store.list<Service>('Service')
-      .filter((s) => s.spec.clusterIP && s.spec.clusterIP !== 'None')
-      .map((s) => ({ name: s.metadata.name!, namespace: s.metadata.namespace ?? 'default', ip: s.spec.clusterIP! }));
+      .map((s) => ({ name: s.metadata.name!, namespace: s.metadata.namespace ?? 'default', ips: clusterIPsOf(s) }))
+      .filter((s) => s.ips.length > 0);
   }
 
   private async sync(): Promise<void> {
@@ -63,7 +64,7 @@ export class ServiceController {
     const live = new Set<string>();
     for (const t of this.targets()) {
       live.add(t.netns);
-      const hosts = this.hostsFor(t.pod, t.ip);
+      const hosts = this.hostsFor(t.pod, t.ip, t.ip6);
       if (this.lastHosts.get(t.netns) === hosts) continue;
       try {
         await writePodHosts(t.netns, hosts);

@@ -36,4 +36,16 @@ describe('Service endpoints', () => {
   it('a Service without selector has no pod endpoints', () => {
     assert.deepEqual(serviceRules([svc([{ port: 80 }], {})], pods)[0]!.endpoints, []);
   });
+  it('a dual-stack Service gets a rule per cluster IP, each DNATed to the pods\' address of its family', () => {
+    const dualPod = pod('a', 'shop', { app: 'web' }, '10.250.0.2', true);
+    dualPod.status!.podIPs = [{ ip: '10.250.0.2' }, { ip: 'fd00:10:250::2' }];
+    const v4only = pod('g', 'shop', { app: 'web' }, '10.250.0.8', true);
+    const s = svc([{ port: 80, targetPort: 8080 }]);
+    s.spec.clusterIPs = ['10.251.0.9', 'fd00:10:251::9'];
+    const rules = serviceRules([s], [dualPod, v4only]);
+    assert.deepEqual(rules.map((r) => [r.vip, r.endpoints.map((e) => e.ip)]), [
+      ['10.251.0.9', ['10.250.0.2', '10.250.0.8']],
+      ['fd00:10:251::9', ['fd00:10:250::2']],
+    ]);
+  });
 });

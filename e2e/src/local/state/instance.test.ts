@@ -28,4 +28,14 @@ describe('instance record of a state dir', () => {
     const otherRange = parseConfig({ 'state-dir': dir, bridge: 'sklt1', 'pod-cidr': '10.250.2.0/24', 'service-cidr': '10.251.1.0/24' });
     assert.throws(() => checkInstance(otherRange, file), ConfigError);
   });
+
+  it('covers the IPv6 ranges too: another IPv6 range, or none, is another instance', () => {
+    const file = join(dir, 'dual.json');
+    const flags = { 'state-dir': dir, bridge: 'sklt2', 'pod-cidr': '10.250.2.0/24,fd00:10:250:2::/64', 'service-cidr': '10.251.2.0/24,fd00:10:251:2::/108' };
+    recordInstance(parseConfig(flags), file);
+    checkInstance(parseConfig(flags), file);
+    assert.throws(() => checkInstance(parseConfig({ ...flags, 'pod-cidr': '10.250.2.0/24,fd00:10:250:3::/64' }), file),
+      (e: Error) => e instanceof ConfigError && /pods 10\.250\.2\.0\/24,fd00:10:250:2::\/64/.test(e.message));
+    assert.throws(() => checkInstance(parseConfig({ ...flags, 'pod-cidr': '10.250.2.0/24', 'service-cidr': '10.251.2.0/24' }), file), ConfigError);
+  });
 });

@@ -2,13 +2,14 @@
 // so one run with the right state dir but a forgotten SKEIN_LOCAL_BRIDGE (or range) cannot start a
 // second node over the first, nor make `down` sweep another instance's netns, links and chains by name.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { LocalConfig } from '../config.js';
+import { podRanges, rangesText, serviceRanges, type LocalConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 
 interface InstanceRecord { bridge: string; podCidr: string; serviceCidr: string }
 
+/** Ranges as comma lists (`10.244.0.0/16,fd00:10:244::/64`): what --pod-cidr/--service-cidr take back. */
 function recordOf(cfg: LocalConfig): InstanceRecord {
-  return { bridge: cfg.bridge, podCidr: cfg.podCidr.text, serviceCidr: cfg.serviceCidr.text };
+  return { bridge: cfg.bridge, podCidr: rangesText(podRanges(cfg)), serviceCidr: rangesText(serviceRanges(cfg)) };
 }
 
 /** Written by `up` once the state dir exists; removed by `down` with the rest of the runtime state. */

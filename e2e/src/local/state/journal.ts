@@ -8,8 +8,11 @@ export type JournalEntry =
   | { t: 'link'; name: string }
   | { t: 'netns'; name: string }
   | { t: 'route'; args: string[] }
-  | { t: 'chain'; table: string; name: string }
-  | { t: 'jump'; table: string; chain: string; args: string[] }
+  /** ip6: an ip6tables chain or jump (absent: iptables). */
+  | { t: 'chain'; table: string; name: string; ip6?: boolean }
+  | { t: 'jump'; table: string; chain: string; args: string[]; ip6?: boolean }
+  /** A host-wide sysctl held for this instance (network/host-sysctl.ts); released by `down`. */
+  | { t: 'sysctl'; key: string; holder: string }
   | { t: 'process'; pid: number; startTime: string; what: string }
   | { t: 'dir'; path: string }
   /** Created only to mount over; removed while empty. */

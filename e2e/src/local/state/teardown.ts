@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LocalConfig } from '../config.js';
-import { names } from '../config.js';
+import { names, podRanges, serviceRanges } from '../config.js';
+import { IPV6_FORWARDING, releaseSysctl } from '../network/host-sysctl.js';
 import { run, runQuiet } from '../exec.js';
 import type { StatePaths } from '../paths.js';
 import { listLinks, listNetns, podRecords, type RemovedCounts } from './inventory.js';
@@ -81,11 +82,14 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 async function undo(e: JournalEntry, r: TeardownReport): Promise<void> {
   switch (e.t) {
     case 'jump':
-      while (await runQuiet(['iptables', '-w', '-t', e.table, '-D', e.chain, ...e.args])) { /* remove duplicates too */ }
+      while (await runQuiet([e.ip6 ? 'ip6tables' : 'iptables', '-w', '-t', e.table, '-D', e.chain, ...e.args])) { /* remove duplicates too */ }
       return;
     case 'chain':
-      await runQuiet(['iptables', '-w', '-t', e.table, '-F', e.name]);
-      if (await runQuiet(['iptables', '-w', '-t', e.table, '-X', e.name])) r.chains++;
+      await runQuiet([e.ip6 ? 'ip6tables' : 'iptables', '-w', '-t', e.table, '-F', e.name]);
+      if (await runQuiet([e.ip6 ? 'ip6tables' : 'iptables', '-w', '-t', e.table, '-X', e.name])) r.chains++;
+      return;
+    case 'sysctl':
+      try { releaseSysctl(e.key, e.holder); } catch { /* reported by the next up */ }
       return;
     case 'netns':
       if (await runQuiet(['ip', 'netns', 'del', e.name])) r.netns++;
@@ -125,23 +129,25 @@ async function sweep(cfg: LocalConfig, r: TeardownReport): Promise<void> {
   for (const l of (await listLinks()).filter((x) => x.startsWith(n.linkPrefix) || x === cfg.bridge)) {
     if (await runQuiet(['ip', 'link', 'del', l])) r.links++;
   }
-  for (const cidr of [cfg.podCidr.text, cfg.serviceCidr.text]) {
+  for (const cidr of [...podRanges(cfg), ...serviceRanges(cfg)].map((c) => c.text)) {
     while (await runQuiet(['ip', 'route', 'del', 'blackhole', cidr])) r.routes++;
   }
-  for (const table of ['nat', 'filter']) {
-    const dump = (await run(['iptables-save', '-t', table])).stdout.split('\n');
+  // A host-wide sysctl held for this state dir whose journal entry was lost (a no-op without a record).
+  try { releaseSysctl(IPV6_FORWARDING, cfg.stateDir); } catch { /* reported by the next up */ }
+  for (const [tool, table] of [['iptables', 'nat'], ['iptables', 'filter'], ['ip6tables', 'nat'], ['ip6tables', 'filter']] as const) {
+    const dump = (await run([`${tool}-save`, '-t', table])).stdout.split('\n');
     // Jumps into our chains from chains that are not ours.
     for (const line of dump) {
       const m = /^-A (\S+) (.*-j (\S+).*)$/.exec(line);
       if (m && m[3]!.startsWith(n.chainPrefix) && !m[1]!.startsWith(n.chainPrefix)) {
-        await runQuiet(['sh', '-c', `iptables -w -t ${table} -D ${m[1]} ${m[2]}`]);
+        await runQuiet(['sh', '-c', `${tool} -w -t ${table} -D ${m[1]} ${m[2]}`]);
       }
     }
     for (const line of dump) {
       const m = /^:(\S+) /.exec(line);
       if (m && m[1]!.startsWith(n.chainPrefix)) {
-        await runQuiet(['iptables', '-w', '-t', table, '-F', m[1]!]);
-        if (await runQuiet(['iptables', '-w', '-t', table, '-X', m[1]!])) r.chains++;
+        await runQuiet([tool, '-w', '-t', table, '-F', m[1]!]);
+        if (await runQuiet([tool, '-w', '-t', table, '-X', m[1]!])) r.chains++;
       }
     }
   }

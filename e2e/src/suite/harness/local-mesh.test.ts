@@ -9,6 +9,9 @@ import { freeSlot, type SlotFamily } from './local-mesh.js';
 const FAMILY: SlotFamily = { bridgePrefix: 'sklq', podNet: '10.249', serviceNet: '10.248' };
 const pid = process.pid;
 const slot = (k: number): { bridge: string; n: number } => ({ bridge: `sklq${(pid + k) % 1000}`, n: ((pid + k) % 250) + 1 });
+const ranges = (n: number): Record<string, string> => ({
+  podCidr: `10.249.${n}.0/24`, serviceCidr: `10.248.${n}.0/24`, podCidr6: `fd00:10:249:${n.toString(16)}::/64`, serviceCidr6: `fd00:10:248:${n.toString(16)}::/108`,
+});
 
 function ip(...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -23,7 +26,7 @@ describe('freeSlot', () => {
 
   it('takes the pid-derived slot when nothing holds it', () => {
     const s = slot(0);
-    assert.deepEqual(freeSlot(FAMILY, pid), { bridge: s.bridge, podCidr: `10.249.${s.n}.0/24`, serviceCidr: `10.248.${s.n}.0/24` });
+    assert.deepEqual(freeSlot(FAMILY, pid), { bridge: s.bridge, ...ranges(s.n) });
   });
 
   it('skips a slot whose bridge a killed run left, then one whose range it left', () => {
@@ -34,6 +37,14 @@ describe('freeSlot', () => {
     cleanup.push(['route', 'del', 'blackhole', `10.248.${slot(1).n}.0/24`]);
     ip('route', 'add', 'blackhole', `10.248.${slot(1).n}.0/24`, 'metric', '4095');
     const s = slot(2);
-    assert.deepEqual(freeSlot(FAMILY, pid), { bridge: s.bridge, podCidr: `10.249.${s.n}.0/24`, serviceCidr: `10.248.${s.n}.0/24` });
+    assert.deepEqual(freeSlot(FAMILY, pid), { bridge: s.bridge, ...ranges(s.n) });
+  });
+
+  it('skips a slot whose IPv6 range a killed run left', () => {
+    const s = slot(2);
+    const v6 = ranges(s.n).serviceCidr6!;
+    cleanup.push(['-6', 'route', 'del', 'blackhole', v6]);
+    ip('-6', 'route', 'add', 'blackhole', v6, 'metric', '4095');
+    assert.deepEqual(freeSlot(FAMILY, pid), { bridge: slot(3).bridge, ...ranges(slot(3).n) });
   });
 });

@@ -26,13 +26,21 @@ export interface ExecOptions {
 
 export const SIDECAR = 'skein-proxy';
 
-/** Where an instance's bridge and /24 ranges come from: `<bridgePrefix><N>`, `<podNet>.<n>.0/24`, `<serviceNet>.<n>.0/24`. */
+/**
+ * Where an instance's bridge and ranges come from: `<bridgePrefix><N>`, `<podNet>.<n>.0/24`,
+ * `<serviceNet>.<n>.0/24`, and IPv6 `<podNet6>:<n hex>::/64`, `<serviceNet6>:<n hex>::/108`.
+ */
 export interface SlotFamily {
   readonly bridgePrefix: string;
   /** First two octets of the pod ranges, e.g. `10.252`. */
   readonly podNet: string;
   readonly serviceNet: string;
+  /** First three groups of the IPv6 ranges; default `fd00:<podNet with ':'>` (`fd00:10:252`). */
+  readonly podNet6?: string;
+  readonly serviceNet6?: string;
 }
+
+export interface Slot { bridge: string; podCidr: string; serviceCidr: string; podCidr6: string; serviceCidr6: string }
 
 /** The suite files' family (docs/demo.md); skein-local's own test uses another, so the two never meet. */
 export const SUITE_SLOTS: SlotFamily = { bridgePrefix: 'skle', podNet: '10.252', serviceNet: '10.253' };
@@ -42,15 +50,19 @@ export const SUITE_SLOTS: SlotFamily = { bridgePrefix: 'skle', podNet: '10.252',
  * never torn down (a killed run) still holds the bridge or either range, the next free pair is
  * taken instead, so a leftover never breaks the next run.
  */
-export function freeSlot(family: SlotFamily, pid: number = process.pid): { bridge: string; podCidr: string; serviceCidr: string } {
+export function freeSlot(family: SlotFamily, pid: number = process.pid): Slot {
   const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
+  const routes6 = spawnSync('ip', ['-6', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
+  const [podNet6, serviceNet6] = [family.podNet6 ?? `fd00:${family.podNet.replace('.', ':')}`, family.serviceNet6 ?? `fd00:${family.serviceNet.replace('.', ':')}`];
   for (let k = 0; k < 1000; k++) {
     const bridge = `${family.bridgePrefix}${(pid + k) % 1000}`;
     const n = ((pid + k) % 250) + 1;
     const [podCidr, serviceCidr] = [`${family.podNet}.${n}.0/24`, `${family.serviceNet}.${n}.0/24`];
     const linkTaken = spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0;
-    const rangeTaken = routes.includes(`${family.podNet}.${n}.`) || routes.includes(`${family.serviceNet}.${n}.`);
-    if (!linkTaken && !rangeTaken) return { bridge, podCidr, serviceCidr };
+    const [pod6, svc6] = [`${podNet6}:${n.toString(16)}::`, `${serviceNet6}:${n.toString(16)}::`];
+    const rangeTaken = routes.includes(`${family.podNet}.${n}.`) || routes.includes(`${family.serviceNet}.${n}.`) ||
+      routes6.includes(pod6) || routes6.includes(svc6);
+    if (!linkTaken && !rangeTaken) return { bridge, podCidr, serviceCidr, podCidr6: `${pod6}/64`, serviceCidr6: `${svc6}/108` };
   }
   throw new Error(`no free ${family.bridgePrefix}<N> bridge / ${family.podNet}.<n>.0/24 range: run \`skein-local down\` for stale instances`);
 }
@@ -61,8 +73,11 @@ export class LocalMesh {
   /** Scratch space for files the pods read or write (the pods see the host's filesystem). */
   readonly filesDir: string;
   readonly bridge: string;
+  /** The IPv4 ranges; the instance is dual stack with podCidr6/serviceCidr6 too. */
   readonly podCidr: string;
   readonly serviceCidr: string;
+  readonly podCidr6: string;
+  readonly serviceCidr6: string;
   private applied = 0;
 
   constructor(tag: string, family: SlotFamily = SUITE_SLOTS) {
@@ -74,6 +89,8 @@ export class LocalMesh {
     this.bridge = slot.bridge;
     this.podCidr = slot.podCidr;
     this.serviceCidr = slot.serviceCidr;
+    this.podCidr6 = slot.podCidr6;
+    this.serviceCidr6 = slot.serviceCidr6;
     mkdirSync(this.filesDir, { recursive: true });
   }
 
@@ -82,8 +99,8 @@ export class LocalMesh {
       ...process.env,
       SKEIN_LOCAL_STATE_DIR: this.stateDir,
       SKEIN_LOCAL_BRIDGE: this.bridge,
-      SKEIN_LOCAL_POD_CIDR: this.podCidr,
-      SKEIN_LOCAL_SERVICE_CIDR: this.serviceCidr,
+      SKEIN_LOCAL_POD_CIDR: `${this.podCidr},${this.podCidr6}`,
+      SKEIN_LOCAL_SERVICE_CIDR: `${this.serviceCidr},${this.serviceCidr6}`,
     };
   }
 

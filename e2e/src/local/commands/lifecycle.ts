@@ -1,6 +1,7 @@
 // `up` and `down`: start the detached node daemon and wait for it; stop it and remove everything.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { prepareStateDir } from '../state/layout.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { podRanges, rangesText, serviceRanges, type LocalConfig } from '../config.js';
@@ -33,7 +34,7 @@ export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number>
     console.log('skein-local: cleaning up after a previous run that did not shut down');
     await teardown(cfg, paths);
   }
-  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  await prepareStateDir(paths);
   recordInstance(cfg, paths.instance);
   const fd = openSync(paths.daemonLog, 'a');
   const child = spawn(process.execPath, [CLI, 'daemon', ...globalFlags(cfg)], { detached: true, stdio: ['ignore', fd, fd], env: process.env });

@@ -1,6 +1,6 @@
 // The node daemon (`skein-local daemon`, started detached by `up`): sets up the bridge and rules,
 // starts skein-cp, serves the socket API, runs pods. `down` tears everything down from the journal.
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { LocalConfig } from '../config.js';
 import { gateway } from '../network/cidr.js';
@@ -14,16 +14,18 @@ import { Store } from '../store/store.js';
 import { ensureSigningKey } from '../volumes/token.js';
 import { startApiServer, type ApiState } from './api-server.js';
 import { startControlPlane, type RunningControlPlane } from './control-plane.js';
+import { pullDataplaneImage } from './image.js';
+import { prepareStateDir } from '../state/layout.js';
 import { LocalNode } from './node.js';
 import { LocalError } from '../errors.js';
 
 /** Resolves with the process exit code once the daemon has shut down. */
 export async function runDaemon(cfg: LocalConfig): Promise<number> {
   const paths = statePaths(cfg);
-  await mkdir(paths.root, { recursive: true });
-  // Root only: the store holds Secrets and the volumes hold tokens. Containers reach their volumes
-  // through bind mounts, which do not need the source's parents to be searchable.
-  await chmod(paths.root, 0o700);
+  // The store holds Secrets and the volumes hold tokens: root only, but for the dataplane image
+  // (state/layout.ts). Containers reach their volumes through bind mounts, which do not need the
+  // source's parents to be searchable.
+  await prepareStateDir(paths);
   const log = rootLogger(paths.daemonLog).child({ component: 'daemon' });
   const journal = new Journal(paths.journal);
   journal.record({ t: 'process', pid: process.pid, startTime: processStartTime(process.pid) ?? '', what: 'daemon' });
@@ -67,11 +69,13 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     }
     log.info({ bridge: cfg.bridge, podCidr: cfg.podCidr.text, serviceCidr: cfg.serviceCidr.text, gateway: gateway(cfg.podCidr) }, 'setting up the node network');
     await setupHostNetwork(cfg, journal);
+    await pullDataplaneImage(paths, journal, log.child({ component: 'images' }));
     const key = await ensureSigningKey(paths.saKey, paths.saPub);
     log.info('starting skein-cp --mode local');
     cp = await startControlPlane(cfg, paths, journal);
     log.info({ ...cp.info }, 'skein-cp ready');
     await rm(paths.storeDir, { recursive: true, force: true });
+    await mkdir(paths.storeDir, { mode: 0o700 }); // it holds Secrets (state/layout.ts)
     const store = new Store(paths.storeDir);
     node = new LocalNode(cfg, paths, store, journal, log, key);
     node.bootstrap(cp.caPem);

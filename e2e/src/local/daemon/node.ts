@@ -17,7 +17,7 @@ import { clusterIPsFor } from '../services/cluster-ips.js';
 import { clusterIPsOf } from '../services/endpoints.js';
 import type { StatePaths } from '../paths.js';
 import { PodWorker } from '../runtime/pod-worker.js';
-import { containerProcess } from '../runtime/command.js';
+import { commandContext, containerProcess, type CommandContext } from '../runtime/command.js';
 import type { Lookup } from '../runtime/env.js';
 import { ServiceController } from '../services/controller.js';
 import type { Journal } from '../state/journal.js';
@@ -121,7 +121,7 @@ export class LocalNode {
     const nsObj = this.store.get('Namespace', undefined, ns)!;
     const admitted = (await admitPod({ repoRoot: this.cfg.repoRoot, cpJsonPath: this.paths.cpJson, webhookCaPath: this.paths.webhookCa, cpLogPath: this.paths.cpLog, log: this.log.child({ component: 'admission' }) },
       pod, nsObj.metadata.labels ?? {})).pod;
-    checkRunnable(admitted, this.cfg.repoRoot);
+    checkRunnable(admitted, commandContext(this.cfg.repoRoot, this.paths));
     checkMemoryVolumes(admitted);
     if (!admitted.metadata.name) admitted.metadata.name = `${admitted.metadata.generateName ?? 'pod-'}${randomSuffix()}`;
     if (this.store.get('Pod', ns, admitted.metadata.name)) throw new InvalidError(`pod "${admitted.metadata.name}" already exists in namespace "${ns}"`);
@@ -251,10 +251,10 @@ export class LocalNode {
 }
 
 /** Refuses, at apply time, containers skein-local could not start (no command for a non-dataplane image). */
-function checkRunnable(pod: Pod, repoRoot: string): void {
+function checkRunnable(pod: Pod, commands: CommandContext): void {
   const name = pod.metadata.name ?? `${pod.metadata.generateName ?? ''}*`;
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    const program = containerProcess(name, c, new Map(), { repoRoot, nodePath: process.execPath }).argv[0]!;
+    const program = containerProcess(name, c, new Map(), commands).argv[0]!;
     if (!program.includes('$(') && !onHost(program)) {
       throw new InvalidError(`pod ${name}, container ${c.name}: "${program}" is not on this host${program.includes('/') ? '' : "'s PATH"} — skein-local runs host binaries: install it or change the command`);
     }

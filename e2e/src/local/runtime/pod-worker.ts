@@ -14,7 +14,7 @@ import { containerLogPath, runtimeRecordPath, type StatePaths } from '../paths.j
 import type { Journal } from '../state/journal.js';
 import { prepareVolumes, tokenRefreshSeconds, type PreparedVolume } from '../volumes/prepare.js';
 import { unmountUnder } from '../volumes/tmpfs.js';
-import { containerProcess, mapSkeinDp } from './command.js';
+import { commandContext, containerProcess, mapSkeinDp, type CommandContext } from './command.js';
 import { ContainerRunner, type Prepared } from './container.js';
 import { buildEnv, type Lookup, type NodeFacts } from './env.js';
 import { enterArgv, resolveUser, type LaunchSpec, type Mount } from './launch.js';
@@ -203,6 +203,10 @@ export class PodWorker {
     this.progress.message = undefined;
   }
 
+  private commands(): CommandContext {
+    return { ...commandContext(this.ctx.cfg.repoRoot, this.ctx.paths), nodePath: this.ctx.nodePath };
+  }
+
   private podDir(): string {
     return join(this.ctx.paths.podsDir, this.pod.metadata.uid!);
   }
@@ -216,7 +220,7 @@ export class PodWorker {
       podIP: this.ip,
       prepare: (spec) => this.prepare(spec),
       execIn: (pid, launch, env, argv, timeoutMs) => runInContainer(
-        enterArgv(pid, launch.cwd, launch.user, mapSkeinDp(argv, { repoRoot: this.ctx.cfg.repoRoot, nodePath: this.ctx.nodePath })),
+        enterArgv(pid, launch.cwd, launch.user, mapSkeinDp(argv, this.commands())),
         env, containerLogPath(this.ctx.paths, this.ns, this.pod.metadata.name!, c.name), timeoutMs),
       onChange: () => this.publish(),
       onStarted: (pid, startTime, launch) => {
@@ -235,7 +239,7 @@ export class PodWorker {
     const user = resolveUser(this.pod.spec.securityContext, c.securityContext);
     base.set('HOME', user.uid === 0 ? '/root' : '/');
     const env = buildEnv(this.podWithStatus(), c, this.ctx.node, this.ctx.lookup(this.ns), base);
-    const proc = containerProcess(name, c, env, { repoRoot: this.ctx.cfg.repoRoot, nodePath: this.ctx.nodePath });
+    const proc = containerProcess(name, c, env, this.commands());
     if (!existsSync(proc.cwd)) throw new Error(`workingDir ${proc.cwd} does not exist on the host`);
     const mounts: Mount[] = [];
     for (const vm of c.volumeMounts ?? []) {

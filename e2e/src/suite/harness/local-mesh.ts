@@ -79,8 +79,13 @@ export class LocalMesh {
   readonly podCidr6: string;
   readonly serviceCidr6: string;
   private applied = 0;
+  /** The checkout whose skein-local runs (its committed bin): this one unless a test copies it elsewhere. */
+  readonly repoRoot: string;
+  private readonly cliPath: string;
 
-  constructor(tag: string, family: SlotFamily = SUITE_SLOTS) {
+  constructor(tag: string, family: SlotFamily = SUITE_SLOTS, opts: { repoRoot?: string } = {}) {
+    this.repoRoot = opts.repoRoot ?? REPO_ROOT;
+    this.cliPath = opts.repoRoot ? join(opts.repoRoot, 'e2e', 'bin', 'skein-local.js') : CLI;
     const pid = process.pid;
     const slot = freeSlot(family, pid);
     this.workDir = join(tmpdir(), `skein-e2e-${tag}-${pid}`);
@@ -106,7 +111,7 @@ export class LocalMesh {
 
   /** Runs `skein-local ARGS…`; resolves with the result whatever the exit code. */
   cli(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run(process.execPath, [CLI, ...args], { env: this.env, cwd: REPO_ROOT, ...opts });
+    return run(process.execPath, [this.cliPath, ...args], { env: this.env, cwd: this.repoRoot, ...opts });
   }
 
   /** Runs `skein-local ARGS…` and returns stdout; throws with the output when it fails. */
@@ -128,7 +133,7 @@ export class LocalMesh {
    * where after() hooks never run and async work may be cut short.
    */
   destroySync(): void {
-    spawnSync(process.execPath, [CLI, 'down'], { env: this.env, cwd: REPO_ROOT, stdio: 'ignore', timeout: 60_000 });
+    spawnSync(process.execPath, [this.cliPath, 'down'], { env: this.env, cwd: this.repoRoot, stdio: 'ignore', timeout: 60_000 });
     rmSync(this.workDir, { recursive: true, force: true });
   }
 

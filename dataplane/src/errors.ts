@@ -95,6 +95,17 @@ export function httpFailureFor(err: unknown): HttpFailure {
     case 'upstream_timeout':
     case 'ETIMEDOUT':
       return { status: 504, code: code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : code };
+    // undici (the HTTP upstream client): no response head / no body data for --response-timeout.
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { status: 504, code: 'upstream_timeout' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { status: 504, code: 'upstream_connect_timeout' };
+    // undici: the upstream closed the connection before the response was complete.
+    case 'UND_ERR_SOCKET':
+      return { status: 502, code: 'upstream_reset' };
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return { status: 502, code: 'upstream_bad_response' };
     case 'ECONNREFUSED':
       return { status: 502, code: 'upstream_refused' };
     case 'ECONNRESET':

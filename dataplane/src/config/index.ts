@@ -49,6 +49,8 @@ export interface RunConfig {
   responseTimeoutMs: number;
   maxSocketsPerUpstream: number;
   maxUpstreamPools: number;
+  /** One log line per HTTP request (--access-log on|off, default on); connection lines are always written. */
+  accessLog: boolean;
   logLevel: LevelWithSilent;
   probes: OriginalProbes;
   pod: { name?: string; namespace?: string; serviceAccount?: string; nodeName?: string };
@@ -78,6 +80,7 @@ const RUN_OPTIONS = {
   'bind-address': { type: 'string' },
   'max-upstream-sockets': { type: 'string' },
   'max-upstream-pools': { type: 'string' },
+  'access-log': { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
@@ -92,6 +95,7 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults ${PORTS.outbound} ${PORTS.inbound} ${PORTS.admin} ${PORTS.health})
   --bind-address <ip>         address of the capture listeners (default :: dual-stack, 0.0.0.0 without IPv6)
   --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
+  --access-log on|off         one log line per HTTP request (default on)
 env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
      SKEIN_TOKEN_PATH, SKEIN_CA_PATH; SKEIN_DP_ORIG_DST_OVERRIDE=ip:port (no iptables: send everything there)`;
 
@@ -132,6 +136,7 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
     responseTimeoutMs: duration('response-timeout', 0),
     maxSocketsPerUpstream: parsePositiveInt('--max-upstream-sockets', str('max-upstream-sockets') ?? '256'),
     maxUpstreamPools: parsePositiveInt('--max-upstream-pools', str('max-upstream-pools') ?? '1024'),
+    accessLog: parseOnOff('--access-log', str('access-log') ?? 'on'),
     logLevel,
     probes: parseOriginalProbes(env['SKEIN_ORIGINAL_PROBES']),
     pod: dropUndefined({
@@ -183,6 +188,12 @@ function parseOverride(raw: string | undefined): RunConfig['origDstOverride'] {
   const address = match?.[1];
   if (!address || !isIP(address)) throw new ConfigError('SKEIN_DP_ORIG_DST_OVERRIDE', `"${raw}" is not IP:port`);
   return { address, port: parsePort('SKEIN_DP_ORIG_DST_OVERRIDE', match[2] as string), family: isIP(address) === 6 ? 6 : 4 };
+}
+
+function parseOnOff(flag: string, raw: string): boolean {
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(flag, `"${raw}" is not on or off`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,5 +1,7 @@
-// The one module that touches http-proxy (unmaintained since 2020; see docs/dataplane.md). It supplies
-// request/response streaming and the WebSocket handshake; everything it gets wrong is patched here:
+// The one module that touches http-proxy (unmaintained since 2020; see docs/dataplane.md). Most requests
+// take undici (exchange.ts); http-proxy still carries what undici's HTTP/1.1 client cannot: requests with
+// `Expect: 100-continue` (undici refuses the header and never relays a 100), chunked request bodies
+// (undici cannot send request trailers) and the WebSocket handshake. What it gets wrong is patched here:
 //  - every error goes to a per-call callback, plus an 'error' listener on the proxy, so no error event is
 //    ever unhandled (node-http-proxy#1468) and the client gets 502/504 with x-skein-error;
 //  - headers are changed on req.headers before forwarding, never with setHeader in 'proxyReq'
@@ -14,7 +16,7 @@ import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import { httpFailureFor, UpstreamResponseTimeoutError, type HttpFailure } from '../errors.js';
 import type { UpstreamPools } from './pool.js';
-import { stripResponseHopByHop } from './headers.js';
+import { stripResponseHopByHop, trailerPairs } from './headers.js';
 
 export type { Target } from '../tcp/forward.js';
 import type { Target } from '../tcp/forward.js';
@@ -49,13 +51,13 @@ export class HttpForwarder {
   /** Forwards one HTTP request; the response (or a 502/504) is written to `res`. */
   web(req: http.IncomingMessage, res: http.ServerResponse, ctx: ExchangeContext): void {
     this.exchanges.set(req, ctx);
-    const agent = this.pools.agentFor(ctx.target.host, ctx.target.port);
+    const agent = this.pools.agentFor(ctx.target.host, ctx.target.port, ctx.target.localAddress);
     agent.withRequestHook((proxyReq) => this.onProxyReq(proxyReq, req, res, ctx), () => {
       this.proxy.web(req, res, {
         target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
         agent, ignorePath: true, prependPath: false,
         ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
-      }, (err) => this.fail(err, res, ctx));
+      }, (err) => answerFailure(err, res, ctx));
     });
   }
 
@@ -99,7 +101,7 @@ export class HttpForwarder {
     }
     // Request trailers: this 'end' listener runs before the one pipe() adds later, i.e. before proxyReq.end().
     req.once('end', () => {
-      if (req.rawTrailers.length > 0) proxyReq.addTrailers(pairs(req.rawTrailers));
+      if (req.rawTrailers.length > 0) proxyReq.addTrailers(trailerPairs(req.rawTrailers));
     });
     // A response that ends before the request body did (417, early 4xx): the upstream connection cannot be reused.
     res.once('finish', () => { if (!req.complete) proxyReq.destroy(); });
@@ -113,7 +115,7 @@ export class HttpForwarder {
     proxyRes.on('data', (chunk: Buffer) => { ctx.bytesOut += chunk.length; });
     // Registered before http-proxy pipes proxyRes into res, so the trailers are added before res.end().
     proxyRes.once('end', () => {
-      if (proxyRes.rawTrailers.length > 0) _res.addTrailers(pairs(proxyRes.rawTrailers));
+      if (proxyRes.rawTrailers.length > 0) _res.addTrailers(trailerPairs(proxyRes.rawTrailers));
     });
   }
 
@@ -132,24 +134,26 @@ export class HttpForwarder {
     proxyReq.once('response', (res: http.IncomingMessage) => { state.responded = true; state.ctx.status = res.statusCode ?? 0; });
   }
 
-  private fail(err: unknown, res: http.ServerResponse, ctx: ExchangeContext): void {
-    const failure = httpFailureFor(err);
-    ctx.onFailure(failure, err);
-    if (!res.headersSent && !res.writableEnded && !res.destroyed) {
-      const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${failure.code}\n`;
-      res.writeHead(failure.status, {
-        'x-skein-error': failure.code, 'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body), connection: 'close',
-      });
-      res.end(body);
-      return;
-    }
-    // The response is complete: an upstream failure now must not truncate it (envoy#45267).
-    if (res.writableEnded) return;
-    // Mid-response: the client must see the failure, not a clean end (N2). An upstream reset becomes a reset.
-    if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
-    else res.destroy();
+}
+
+/** The client is told about a failed exchange: 502/504 with x-skein-error, or a reset/close mid-response. */
+export function answerFailure(err: unknown, res: http.ServerResponse, ctx: ExchangeContext): void {
+  const failure = httpFailureFor(err);
+  ctx.onFailure(failure, err);
+  if (!res.headersSent && !res.writableEnded && !res.destroyed) {
+    const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${failure.code}\n`;
+    res.writeHead(failure.status, {
+      'x-skein-error': failure.code, 'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body), connection: 'close',
+    });
+    res.end(body);
+    return;
   }
+  // The response is complete: an upstream failure now must not truncate it (envoy#45267).
+  if (res.writableEnded) return;
+  // Mid-response: the client must see the failure, not a clean end (N2). An upstream reset becomes a reset.
+  if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
+  else res.destroy();
 }
 
 /**
@@ -169,10 +173,4 @@ function restorePath(proxyReq: http.ClientRequest, req: http.IncomingMessage): v
     if (queued && typeof queued.data === 'string' && queued.data === internal._header) queued.data = fix(queued.data);
     internal._header = fix(internal._header);
   }
-}
-
-function pairs(raw: string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
-  return out;
 }

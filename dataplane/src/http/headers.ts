@@ -1,5 +1,6 @@
-// Header rules the proxy applies itself because http-proxy does not: hop-by-hop stripping (RFC 9110
-// §7.6.1), the framing checks llhttp leaves to us, and x-request-id.
+// Header rules the proxy applies itself (neither http-proxy nor undici does): hop-by-hop stripping
+// (RFC 9110 §7.6.1), the framing checks llhttp leaves to us, and x-request-id. The undici path works on
+// the raw [name, value, …] lists; stripRequestHopByHop/ensureRequestId edit req.headers for http-proxy.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 
@@ -34,32 +35,142 @@ export function stripResponseHopByHop(headers: http.IncomingHttpHeaders): void {
 }
 
 /**
+ * What one pass over a request's raw headers tells the proxy (the hot path reads req.rawHeaders only:
+ * touching req.headers would make Node build a second, object form of the same headers).
+ */
+export interface RequestScan {
+  /** A framing problem llhttp let through; must be a 400 that never reaches the upstream. */
+  problem: string | undefined;
+  host: string | undefined;
+  requestId: string | undefined;
+  /** The client asked to close its connection (Connection: close). */
+  wantsClose: boolean;
+  /** Expect is present (only 100-continue is meaningful): the http-proxy path carries it. */
+  expect: boolean;
+  /** Transfer-Encoding is present: the body is chunked and may end in trailers. */
+  chunked: boolean;
+  /** Content-Length other than 0: the request has a body of that length. */
+  hasLength: boolean;
+  /** Names listed in Connection (lowercased, protected ones left out), or undefined when none. */
+  listed: Set<string> | undefined;
+}
+
+/**
  * Framing problems Node's llhttp (strict mode) lets through to the 'request' event; each must be a 400
  * and never reach the upstream (reliability O1, RFC 9112 §3.2, §6.1). Returns a bounded reason or undefined.
  */
 export function framingProblem(req: http.IncomingMessage): string | undefined {
+  return scanRequest(req).problem;
+}
+
+/** One pass over req.rawHeaders: the framing checks plus what forwarding needs. */
+export function scanRequest(req: http.IncomingMessage): RequestScan {
+  const raw = req.rawHeaders;
   let hosts = 0;
   let lengths = 0;
   let encodings = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = (req.rawHeaders[i] as string).toLowerCase();
-    if (name === 'host') hosts++;
-    else if (name === 'content-length') lengths++;
-    else if (name === 'transfer-encoding') encodings++;
-    else if (name === '__proto__' || name === 'constructor' || name === 'prototype') return 'forbidden_header_name';
-  }
-  if (hosts > 1) return 'duplicate_host';
-  if (hosts === 0 && req.httpVersion === '1.1') return 'missing_host';
-  if (lengths > 1) return 'duplicate_content_length';
-  if (encodings > 0) {
-    if (req.httpVersion !== '1.1') return 'transfer_encoding_in_http10';
-    if (lengths > 0) return 'transfer_encoding_with_content_length';
-    const codings = String(req.headers['transfer-encoding']).split(',').map((c) => c.trim().toLowerCase());
-    if (codings[codings.length - 1] !== 'chunked' || codings.indexOf('chunked') !== codings.length - 1) {
-      return 'transfer_encoding_not_chunked';
+  let te = '';
+  let connection = '';
+  const scan: RequestScan = {
+    problem: undefined, host: undefined, requestId: undefined, wantsClose: false, expect: false, chunked: false,
+    hasLength: false, listed: undefined,
+  };
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    switch (name) {
+      case 'host': hosts++; scan.host = value; break;
+      case 'content-length': lengths++; if (value !== '0') scan.hasLength = true; break;
+      case 'transfer-encoding': encodings++; te = te === '' ? value : `${te}, ${value}`; break;
+      case 'connection': connection = connection === '' ? value : `${connection},${value}`; break;
+      case 'expect': scan.expect = true; break;
+      case 'x-request-id': if (scan.requestId === undefined && value !== '') scan.requestId = value; break;
+      case '__proto__': case 'constructor': case 'prototype': scan.problem = 'forbidden_header_name'; return scan;
+      default: break;
     }
   }
+  scan.problem = hosts > 1 ? 'duplicate_host'
+    : hosts === 0 && req.httpVersion === '1.1' ? 'missing_host'
+      : lengths > 1 ? 'duplicate_content_length'
+        : encodings > 0 ? encodingProblem(req.httpVersion, lengths, te) : undefined;
+  scan.chunked = encodings > 0;
+  if (connection !== '') {
+    for (const token of connection.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t === 'close') scan.wantsClose = true;
+      else if (t !== '' && t !== 'keep-alive' && !PROTECTED.has(t)) (scan.listed ??= new Set()).add(t);
+    }
+  }
+  return scan;
+}
+
+function encodingProblem(version: string, lengths: number, te: string): string | undefined {
+  if (version !== '1.1') return 'transfer_encoding_in_http10';
+  if (lengths > 0) return 'transfer_encoding_with_content_length';
+  const codings = te.split(',').map((c) => c.trim().toLowerCase());
+  if (codings[codings.length - 1] !== 'chunked' || codings.indexOf('chunked') !== codings.length - 1) {
+    return 'transfer_encoding_not_chunked';
+  }
   return undefined;
+}
+
+const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+
+/**
+ * The request headers for undici, as a flat [name, value, …] list in the client's order and case:
+ * hop-by-hop headers and what Connection lists removed (TE kept only as `TE: trailers`), x-request-id
+ * added when absent. Transfer-Encoding never gets here (chunked requests take the http-proxy path).
+ */
+export function upstreamRequestHeaders(raw: string[], scan: RequestScan, requestId: string): string[] {
+  const out: string[] = [];
+  const listed = scan.listed;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_SET.has(lower)) {
+      if (lower === 'te' && (raw[i + 1] as string).trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
+      continue;
+    }
+    if (listed !== undefined && listed.has(lower)) continue;
+    out.push(name, raw[i + 1] as string);
+  }
+  if (scan.requestId === undefined) out.push('x-request-id', requestId);
+  return out;
+}
+
+/**
+ * The response headers for the client from undici's raw list: hop-by-hop ones and what Connection
+ * lists removed, then `connection` set for HTTP/1.1 clients (keep-alive, or close when asked/draining).
+ */
+export function clientResponseHeaders(raw: Buffer[], connection: string | undefined): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    if (lower === 'connection') {
+      for (const token of value.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '' && t !== 'close' && t !== 'keep-alive' && !PROTECTED.has(t)) (listed ??= new Set()).add(t);
+      }
+      continue;
+    }
+    if (HOP_BY_HOP_SET.has(lower)) continue;
+    out.push(name, value);
+  }
+  if (listed !== undefined) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
+  }
+  if (connection !== undefined) out.push('connection', connection);
+  return out;
+}
+
+/** Raw trailer pairs (Buffers from undici, strings from Node) as the [name, value] tuples addTrailers takes. */
+export function trailerPairs(raw: ReadonlyArray<Buffer | string>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);
+  return out;
 }
 
 /** Adds x-request-id when the client sent none; returns the id used. */

@@ -1,10 +1,14 @@
-// Keep-alive connection pools to upstreams, one http.Agent per host:port. Connection reuse is the main
-// performance lever (performance.md §3: http-proxy's published 409 req/s is what no keep-alive costs).
-// The number of pools is bounded (least recently used one is closed) because the keys come from
-// original destinations the app chose.
+// Keep-alive connection pools to upstreams, one per host:port (and source address). Connection reuse is
+// the main performance lever (performance.md §3). Each upstream has an undici Pool — the hot path — and,
+// created only when first needed, a Node http.Agent for what undici's HTTP/1.1 client cannot send
+// (Expect: 100-continue, request trailers; see forwarder.ts). The number of upstreams is bounded (the
+// least recently used one is closed) because the keys come from original destinations the app chose.
 import http from 'node:http';
 import net from 'node:net';
+import { Pool } from 'undici';
 import { UpstreamConnectTimeoutError } from '../errors.js';
+import type { Target } from '../tcp/forward.js';
+import { upstreamConnector } from './connect.js';
 
 export interface PoolOptions {
   maxSocketsPerUpstream: number;
@@ -61,58 +65,122 @@ export class UpstreamAgent extends http.Agent {
   }
 }
 
-export class UpstreamPools {
-  private readonly agents = new Map<string, UpstreamAgent>();
+/** Everything the proxy keeps for one upstream. */
+export class Upstream {
+  private agentInstance: UpstreamAgent | undefined;
+  readonly pool: Pool;
 
-  constructor(private readonly options: PoolOptions) {}
-
-  /** The agent for host:port, created on first use; moves it to the most recently used end. */
-  agentFor(host: string, port: number): UpstreamAgent {
-    // Sources (inbound binds 127.0.0.6) are told apart inside one agent: Node's Agent#getName includes localAddress.
-    const key = `${host}:${port}`;
-    let agent = this.agents.get(key);
-    if (agent) {
-      this.agents.delete(key);
-    } else {
-      agent = new UpstreamAgent(this.options.connectTimeoutMs, {
-        keepAlive: true,
-        maxSockets: this.options.maxSocketsPerUpstream,
-        maxFreeSockets: Math.min(64, this.options.maxSocketsPerUpstream),
-        scheduling: 'lifo',
-        timeout: this.options.idleMs ?? 30_000,
-      });
-      if (this.agents.size >= this.options.maxPools) {
-        const [oldestKey, oldest] = this.agents.entries().next().value as [string, UpstreamAgent];
-        this.agents.delete(oldestKey);
-        // Idle sockets close now; sockets in use finish their request, then idle out (agent timeout).
-        destroyFree(oldest);
-      }
-    }
-    this.agents.set(key, agent);
-    return agent;
+  constructor(readonly target: Target, private readonly options: PoolOptions) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    this.pool = new Pool(`http://${host}:${target.port}`, {
+      connections: options.maxSocketsPerUpstream,
+      connect: upstreamConnector(target, options.connectTimeoutMs),
+      // Long polls and streams are the app's business: --response-timeout is set per request (0 = none).
+      headersTimeout: 0, bodyTimeout: 0,
+      // undici's default idle time (4 s, below Node's 5 s server keep-alive timeout, so we close first);
+      // a server's `Keep-Alive: timeout=` hint may raise it up to idleMs.
+      keepAliveTimeout: 4_000, keepAliveMaxTimeout: options.idleMs ?? 30_000,
+      // Headers are checked by the server side (llhttp strict) before they get here; undici rejects
+      // hop-by-hop names itself and we never send them.
+      maxHeaderSize: 64 * 1024,
+    });
+    // A pool-level error without a request (a socket failing while idle) must never be unhandled.
+    this.pool.on('connectionError', () => undefined);
   }
 
-  get size(): number {
-    return this.agents.size;
+  /** The http.Agent for the requests undici cannot carry; created on first use. */
+  get agent(): UpstreamAgent {
+    this.agentInstance ??= new UpstreamAgent(this.options.connectTimeoutMs, {
+      keepAlive: true,
+      maxSockets: this.options.maxSocketsPerUpstream,
+      maxFreeSockets: Math.min(64, this.options.maxSocketsPerUpstream),
+      scheduling: 'lifo',
+      timeout: this.options.idleMs ?? 30_000,
+    });
+    return this.agentInstance;
   }
 
-  /** Open connections (busy + idle) across all pools; used by tests and /stats. */
   connectionCount(): number {
-    let n = 0;
-    for (const agent of this.agents.values()) {
+    let n = this.pool.stats.connected;
+    const agent = this.agentInstance;
+    if (agent) {
       for (const list of Object.values(agent.sockets)) n += list?.length ?? 0;
       for (const list of Object.values(agent.freeSockets)) n += list?.length ?? 0;
     }
     return n;
   }
 
+  /** Closes idle connections; requests in flight finish first (used for LRU eviction and drain). */
   closeIdle(): void {
-    for (const agent of this.agents.values()) destroyFree(agent);
+    if (this.agentInstance) destroyFree(this.agentInstance);
+  }
+
+  /** Stops taking requests: idle connections close now, busy ones after their response. */
+  retire(): void {
+    void this.pool.close().catch(() => undefined);
+    this.closeIdle();
   }
 
   destroy(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    void this.pool.destroy().catch(() => undefined);
+    this.agentInstance?.destroy();
+  }
+}
+
+export class UpstreamPools {
+  private readonly upstreams = new Map<string, Upstream>();
+  private lastKey = '';
+  private last: Upstream | undefined;
+
+  constructor(private readonly options: PoolOptions) {}
+
+  /** The upstream for a target, created on first use; moves it to the most recently used end. */
+  upstreamFor(target: Target): Upstream {
+    const key = target.localAddress ? `${target.host}:${target.port}@${target.localAddress}` : `${target.host}:${target.port}`;
+    // Most requests go where the previous one went: skip the delete/set of the LRU bookkeeping then.
+    if (key === this.lastKey && this.last) return this.last;
+    let upstream = this.upstreams.get(key);
+    if (upstream) {
+      this.upstreams.delete(key);
+    } else {
+      upstream = new Upstream(target, this.options);
+      if (this.upstreams.size >= this.options.maxPools) {
+        const [oldestKey, oldest] = this.upstreams.entries().next().value as [string, Upstream];
+        this.upstreams.delete(oldestKey);
+        oldest.retire();
+      }
+    }
+    this.upstreams.set(key, upstream);
+    this.lastKey = key;
+    this.last = upstream;
+    return upstream;
+  }
+
+  /** The fallback http.Agent for host:port (see Upstream#agent). */
+  agentFor(host: string, port: number, localAddress?: string): UpstreamAgent {
+    return this.upstreamFor({ host, port, ...(localAddress ? { localAddress } : {}) }).agent;
+  }
+
+  get size(): number {
+    return this.upstreams.size;
+  }
+
+  /** Open connections (busy + idle) across all pools; used by tests and /stats. */
+  connectionCount(): number {
+    let n = 0;
+    for (const upstream of this.upstreams.values()) n += upstream.connectionCount();
+    return n;
+  }
+
+  closeIdle(): void {
+    for (const upstream of this.upstreams.values()) upstream.closeIdle();
+  }
+
+  destroy(): void {
+    for (const upstream of this.upstreams.values()) upstream.destroy();
+    this.upstreams.clear();
+    this.last = undefined;
+    this.lastKey = '';
   }
 }
 

@@ -3,14 +3,18 @@
 // request is forwarded through HttpForwarder to the connection's target. Node's strict llhttp parser
 // (insecureHTTPParser off) rejects most smuggling shapes before a 'request' exists; framingProblem()
 // covers what it lets through. One log line and one metric per request.
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Direction, Metrics } from '../metrics/index.js';
-import { statusClass } from '../metrics/index.js';
+import { writeAccessLine } from '../log/index.js';
+import type { Dispatcher } from 'undici';
+import { counterChild, type CounterChild, type Direction, type Metrics } from '../metrics/index.js';
 import { forwardTcp } from '../tcp/forward.js';
+import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
-import { ensureRequestId, framingProblem, stripRequestHopByHop } from './headers.js';
+import { ensureRequestId, framingProblem, scanRequest, stripRequestHopByHop, upstreamRequestHeaders } from './headers.js';
 import type { UpstreamPools } from './pool.js';
 
 export interface HttpConnection { target: Target; log: Logger }
@@ -24,6 +28,8 @@ export interface HttpPathOptions {
   idleTimeoutMs: number;
   connectTimeoutMs: number;
   isDraining: () => boolean;
+  /** One log line per request (--access-log, default on). */
+  accessLog?: boolean;
 }
 
 export interface HttpPath {
@@ -32,6 +38,21 @@ export interface HttpPath {
   /** Closes keep-alive connections that have no request in flight (drain). */
   closeIdle(): void;
   close(): void;
+}
+
+const kExchange = Symbol('skein.exchange');
+type ResponseWithExchange = http.ServerResponse & { [kExchange]?: Exchange };
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+function statusIndex(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+}
+
+/** The path of a request target without its query (it may hold credentials). */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 /** The 400 written straight to a socket whose request never reached a 'request' handler. */
@@ -58,36 +79,65 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   server.emit('listening');
   const { direction, metrics } = options;
 
+  // Resolved once per listener: the metric series and the failure hook every request of this direction uses.
+  const requests = STATUS_CLASSES.map((status_class) => counterChild(metrics.httpRequests, { direction, status_class }));
+  const badRequests = counterChild(metrics.refused, { direction, reason: 'bad_request' });
+  const errorsByCode = new Map<string, CounterChild>();
+  const host: ExchangeHost = {
+    isDraining: options.isDraining,
+    countFailure(code) {
+      let child = errorsByCode.get(code);
+      if (!child) errorsByCode.set(code, child = counterChild(metrics.errors, { direction, code }));
+      child.inc();
+    },
+  };
+  const accessLog = options.accessLog !== false;
+  const responseTimeoutMs = options.responseTimeoutMs;
+
+  // One listener function for every response (no closure per request): `this` is the ServerResponse.
+  function onResponseClose(this: http.ServerResponse): void {
+    const ex = (this as ResponseWithExchange)[kExchange];
+    if (!ex) return;
+    ex.clientClosed();
+    const status = this.headersSent ? this.statusCode : 0;
+    (requests[statusIndex(status)] as CounterChild).inc();
+    if (!accessLog) return;
+    const req = ex.req;
+    writeAccessLine(ex.log, {
+      method: req.method, authority: clip(ex.scan.host, 256), path: clip(pathOf(req.url), 1024) as string, status,
+      bytes: ex.bytesOut, durationMs: Math.round((performance.now() - ex.started) * 1000) / 1000,
+      requestId: ex.requestId, error: ex.failure,
+    });
+  }
+
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const conn = connections.get(req.socket);
     if (!conn) return void res.destroy();
-    const started = process.hrtime.bigint();
-    const problem = framingProblem(req);
-    let failure: string | undefined;
-    res.once('close', () => {
-      const status = res.headersSent ? res.statusCode : 0;
-      metrics.httpRequests.inc({ direction, status_class: statusClass(status) });
-      conn.log.info({
-        method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024), status,
-        bytes: ctx.bytesOut, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        requestId: req.headers['x-request-id'], ...(failure ? { error: failure } : {}),
-      }, 'request');
-    });
-    const ctx: ExchangeContext = {
-      target: conn.target, log: conn.log, bytesOut: 0,
-      closeAfter: () => wantsClose || options.isDraining(),
-      onFailure: (f) => { failure = f.code; metrics.errors.inc({ direction, code: f.code }); },
-    };
-    if (problem) {
-      failure = problem;
-      metrics.refused.inc({ direction, reason: 'bad_request' });
+    const scan = scanRequest(req);
+    const ex = new Exchange(req, res, conn.target, conn.log, scan, host);
+    (res as ResponseWithExchange)[kExchange] = ex;
+    res.on('close', onResponseClose);
+    if (scan.problem) {
+      ex.failure = scan.problem;
+      badRequests.inc();
       res.writeHead(400, { 'x-skein-error': 'bad_request', connection: 'close', 'content-type': 'text/plain' });
-      res.end(`bad request: ${problem}\n`);
+      res.end(`bad request: ${scan.problem}\n`);
       return;
     }
-    const { wantsClose } = stripRequestHopByHop(req);
-    ensureRequestId(req);
-    forwarder.web(req, res, ctx);
+    const url = req.url ?? '/';
+    if (ex.requestId === '') ex.requestId = randomUUID();
+    if (!scan.expect && !scan.chunked && url.charCodeAt(0) === 0x2f /* '/' */) {
+      const upstream = options.pools.upstreamFor(conn.target);
+      upstream.pool.dispatch({
+        method: req.method as Dispatcher.HttpMethod, path: url, headers: upstreamRequestHeaders(req.rawHeaders, scan, ex.requestId),
+        body: scan.hasLength ? req : null, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs,
+      }, ex);
+      return;
+    }
+    // Expect: 100-continue, chunked bodies (trailers) and non-origin-form targets: the http-proxy path.
+    stripRequestHopByHop(req);
+    req.headers['x-request-id'] = ex.requestId;
+    forwarder.web(req, res, ex);
   };
 
   server.on('request', handle);
@@ -103,11 +153,12 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       let failure: string | undefined;
       const ctx: ExchangeContext = {
         target: conn.target, log: conn.log, bytesOut: 0, status: 0, closeAfter: () => true,
-        onFailure: (f) => { failure = f.code; metrics.errors.inc({ direction, code: f.code }); },
+        onFailure: (f) => { failure = f.code; host.countFailure(f.code); },
       };
       // The request's one line is written when the tunnel ends; bytes = everything written to the client.
       socket.once('close', () => {
-        metrics.httpRequests.inc({ direction, status_class: statusClass(ctx.status ?? 0) });
+        (requests[statusIndex(ctx.status ?? 0)] as CounterChild).inc();
+        if (!accessLog) return;
         conn.log.info({
           method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024),
           status: ctx.status, bytes: socket.bytesWritten, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
@@ -133,7 +184,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       socket.destroy();
       return;
     }
-    metrics.refused.inc({ direction, reason: 'bad_request' });
+    badRequests.inc();
     conn?.log.info({ err: err.code ?? err.message }, 'malformed HTTP request refused');
     socket.end(BAD_REQUEST_RAW);
   });
@@ -142,7 +193,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   const refuseMalformed = (req: http.IncomingMessage, socket: net.Socket, conn: HttpConnection): boolean => {
     const problem = framingProblem(req);
     if (!problem) return false;
-    metrics.refused.inc({ direction, reason: 'bad_request' });
+    badRequests.inc();
     conn.log.info({ problem }, 'malformed HTTP request refused');
     socket.on('error', () => undefined);
     socket.end(BAD_REQUEST_RAW);

@@ -2,7 +2,7 @@
 // May import prom-client only. Label values are bounded sets (direction, protocol, status class, reason,
 // error code) — never a path, authority or address (reliability D3: attacker-chosen values must not grow
 // the series count).
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 
 export type Direction = 'inbound' | 'outbound';
 export type Protocol = 'http1' | 'h2' | 'tls' | 'opaque';
@@ -18,6 +18,51 @@ export interface Metrics {
   refused: Counter<'direction' | 'reason'>;
 }
 
+/**
+ * A counter's series with its labels resolved once (per listener, per status class…): inc() adds to a
+ * plain number, and the sum is handed to prom-client when the metrics are read. prom-client's own
+ * labels() child hashes and validates the label object on every inc; the hot path pays neither.
+ */
+export class CounterChild {
+  value = 0;
+  flushed = 0;
+  constructor(readonly labels: LabelValues<string>) {}
+  inc(n = 1): void {
+    this.value += n;
+  }
+}
+
+const children = new WeakMap<Counter<string>, Map<string, CounterChild>>();
+
+/** The cached child of `counter` for these labels (the same object for the same label values). */
+export function counterChild<T extends string>(counter: Counter<T>, labels: LabelValues<T>): CounterChild {
+  let byKey = children.get(counter as Counter<string>);
+  if (!byKey) {
+    byKey = new Map();
+    children.set(counter as Counter<string>, byKey);
+  }
+  const key = Object.keys(labels).sort().map((k) => `${k}=${String(labels[k as T])}`).join(',');
+  let child = byKey.get(key);
+  if (!child) {
+    child = new CounterChild(labels as LabelValues<string>);
+    byKey.set(key, child);
+  }
+  return child;
+}
+
+/** prom-client's collect hook: adds what the children counted since the last read. */
+function flushChildren(this: Counter<string>): void {
+  const byKey = children.get(this);
+  if (!byKey) return;
+  for (const child of byKey.values()) {
+    const delta = child.value - child.flushed;
+    if (delta > 0) {
+      child.flushed = child.value;
+      this.inc(child.labels, delta);
+    }
+  }
+}
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'skein_dp_' });
@@ -26,7 +71,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registry,
     connections: new Counter({
       name: 'skein_dp_connections_total', help: 'Connections accepted, by direction and detected protocol',
-      labelNames: ['direction', 'protocol'], registers,
+      labelNames: ['direction', 'protocol'], registers, collect: flushChildren,
     }),
     activeConnections: new Gauge({
       name: 'skein_dp_connections_active', help: 'Connections open now', labelNames: ['direction'], registers,
@@ -34,22 +79,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     bytes: new Counter({
       name: 'skein_dp_bytes_total',
       help: 'Bytes proxied; flow=rx is read from the downstream client, tx is written to it',
-      labelNames: ['direction', 'flow'], registers,
+      labelNames: ['direction', 'flow'], registers, collect: flushChildren,
     }),
     httpRequests: new Counter({
       name: 'skein_dp_http_requests_total', help: 'HTTP requests by response status class (1xx…5xx)',
-      labelNames: ['direction', 'status_class'], registers,
+      labelNames: ['direction', 'status_class'], registers, collect: flushChildren,
     }),
     detections: new Counter({
       name: 'skein_dp_protocol_detections_total', help: 'Protocol detection outcomes with the reason',
-      labelNames: ['direction', 'protocol', 'reason'], registers,
+      labelNames: ['direction', 'protocol', 'reason'], registers, collect: flushChildren,
     }),
     errors: new Counter({
-      name: 'skein_dp_errors_total', help: 'Forwarding errors by stable code', labelNames: ['direction', 'code'], registers,
+      name: 'skein_dp_errors_total', help: 'Forwarding errors by stable code', labelNames: ['direction', 'code'], registers, collect: flushChildren,
     }),
     refused: new Counter({
       name: 'skein_dp_refused_total', help: 'Connections or requests refused before forwarding, with the reason',
-      labelNames: ['direction', 'reason'], registers,
+      labelNames: ['direction', 'reason'], registers, collect: flushChildren,
     }),
   };
 }

@@ -37,6 +37,7 @@ export function createCaptureListener(
     http: createHttpPath({
       direction, pools: deps.pools, metrics: deps.metrics, log: deps.log, responseTimeoutMs: deps.config.responseTimeoutMs,
       idleTimeoutMs: deps.config.idleTimeoutMs, connectTimeoutMs: deps.config.connectTimeoutMs, isDraining: deps.isDraining,
+      accessLog: deps.config.accessLog,
     }),
   };
   server.on('connection', (socket) => {

@@ -1,0 +1,101 @@
+// One HTTP request/response through the proxy, as one object with fixed fields: it is the undici
+// dispatch handler (the response is streamed straight into the client's ServerResponse: no
+// IncomingMessage, no pipe(), no per-chunk listener) and the context the http-proxy path and the
+// access log read. The response head is written with the first body chunk: ServerResponse corks the
+// socket for the tick, so head + body of a response that arrived in one read leave in one writev.
+import type http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { HttpFailure } from '../errors.js';
+import type { Logger } from 'pino';
+import type { Target } from '../tcp/forward.js';
+import { answerFailure, type ExchangeContext } from './forwarder.js';
+import { clientResponseHeaders, trailerPairs, type RequestScan } from './headers.js';
+
+/** What a request needs from its listener: resolved once per listener, shared by all its requests. */
+export interface ExchangeHost {
+  isDraining(): boolean;
+  countFailure(code: string): void;
+}
+
+/** The error an exchange aborts its upstream request with when the client went away (one instance: no stack per abort). */
+const CLIENT_GONE = new Error('the client closed the connection before the response ended');
+
+export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
+  readonly target: Target;
+  readonly log: Logger;
+  readonly started = performance.now();
+  bytesOut = 0;
+  failure: string | undefined = undefined;
+  requestId: string;
+  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  private resumeUpstream: (() => void) | undefined = undefined;
+  private done = false;
+
+  constructor(
+    readonly req: http.IncomingMessage, readonly res: http.ServerResponse, target: Target, log: Logger,
+    readonly scan: RequestScan, private readonly host: ExchangeHost,
+  ) {
+    this.target = target;
+    this.log = log;
+    this.requestId = scan.requestId ?? '';
+  }
+
+  closeAfter(): boolean {
+    return this.scan.wantsClose || this.host.isDraining();
+  }
+
+  onFailure(failure: HttpFailure): void {
+    this.failure = failure.code;
+    this.host.countFailure(failure.code);
+  }
+
+  /** The client's response closed (complete, or the client went away): stop an upstream request still running. */
+  clientClosed(): void {
+    if (this.done) return;
+    this.done = true;
+    this.abortUpstream?.(CLIENT_GONE);
+  }
+
+  // ---- undici DispatchHandler (the legacy shape, which undici calls without a wrapper) ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx other than 100/101 (103 Early Hints) are not relayed, as before; 100 never comes (no Expect here).
+    if (statusCode < 200) return true;
+    this.resumeUpstream = resume;
+    const connection = this.req.httpVersion === '1.1' ? (this.closeAfter() ? 'close' : 'keep-alive') : undefined;
+    const list = clientResponseHeaders(headers, connection);
+    if (statusText) this.res.writeHead(statusCode, statusText, list);
+    else this.res.writeHead(statusCode, list);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    // Backpressure: undici stops reading the upstream until the client has taken what is queued.
+    this.res.once('drain', this.resumeUpstream as () => void);
+    return false;
+  }
+
+  onComplete(trailers: string[] | Buffer[] | null): void {
+    this.done = true;
+    if (trailers && trailers.length > 0) this.res.addTrailers(trailerPairs(trailers));
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (err === CLIENT_GONE) return;
+    this.done = true;
+    answerFailure(err, this.res, this);
+  }
+
+  onUpgrade(): void {
+    // Upgrades never take this path (server.ts sends them to http-proxy's ws() or the TCP tunnel).
+    this.res.destroy();
+  }
+}

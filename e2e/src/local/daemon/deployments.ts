@@ -10,7 +10,7 @@ import { templateHash } from '../store/names.js';
 import type { ApplyResult, LocalNode } from './node.js';
 
 export class DeploymentController {
-  private pending = new Set<string>();
+  private readonly pending = new Map<string, { deleted: boolean }>();
 
   constructor(private readonly node: LocalNode, private readonly log: Logger) {}
 
@@ -37,13 +37,20 @@ export class DeploymentController {
     if (!owner) return;
     const ns = p.metadata.namespace ?? 'default';
     const key = `${ns}/${owner.name}`;
-    if (this.pending.has(key)) return;
-    this.pending.add(key);
+    // Events within 50 ms are handled once; a delete among them must still reconcile (a status
+    // update followed by the pod's deletion used to keep the put's type, and no replacement came).
+    const pending = this.pending.get(key);
+    if (pending) {
+      pending.deleted ||= type === 'delete';
+      return;
+    }
+    const batch = { deleted: type === 'delete' };
+    this.pending.set(key, batch);
     setTimeout(() => {
       this.pending.delete(key);
       const d = this.node.store.get<Deployment>('Deployment', ns, owner.name);
       if (!d) return;
-      const run = type === 'delete' ? this.reconcile(d, false) : Promise.resolve();
+      const run = batch.deleted ? this.reconcile(d, false) : Promise.resolve();
       void run.then(() => this.refreshStatus(d)).catch((err: Error) => this.log.error({ deployment: key, err: err.message }, 'reconcile failed'));
     }, 50);
   }

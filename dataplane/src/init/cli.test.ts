@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { testImage } from '../image/testing/installed.js';
 import { TestNetns } from './testing/netns.js';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -11,8 +12,10 @@ const GOLDEN_DIR = new URL('../../testdata/init/', import.meta.url);
 const CONTRACT = ['--proxy-uid', '5678', '--proxy-gid', '5678', '--outbound-port', '15001', '--inbound-port', '15006',
   '--exclude-inbound-ports', '15000,15020'];
 
-function skeinDp(prefix: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = [...prefix, process.execPath, MAIN, ...args];
+/** Runs skein-dp; as another user (a prefix with setpriv) from the installed image, which that user can read. */
+async function skeinDp(prefix: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const main = prefix.includes('setpriv') ? (await testImage()).main : MAIN;
+  const argv = [...prefix, process.execPath, main, ...args];
   return new Promise((resolve) => {
     execFile(argv[0] as string, argv.slice(1), { timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -98,7 +98,9 @@ describe('fixed-rate generator', () => {
       assert.equal(r.sustained, true);
       assert.equal(r.generatorLagMs.count, 400);
       assert.equal(r.latencyMs.count, 400);
-      assert.ok(r.latencyMs.max >= 600, `max ${r.latencyMs.max} ms should include the 600 ms stall`);
+      // 595, not 600: the server's 600 ms timer and the client's clock may disagree by a fraction of a
+      // millisecond (seen: 599.8 ms on a loaded machine); anything this close includes the stall.
+      assert.ok(r.latencyMs.max >= 595, `max ${r.latencyMs.max} ms should include the 600 ms stall`);
       assert.ok(r.latencyMs.p90 >= 200, `p90 ${r.latencyMs.p90} ms: ~20% of requests were due in the stall's first 400 ms`);
       // Service time (from the actual write) hides the queueing: that is what the correction adds.
       assert.ok(r.serviceMs.p90 < r.latencyMs.p90);

@@ -2,7 +2,9 @@
 // dispatch handler (the response is streamed straight into the client's ServerResponse: no
 // IncomingMessage, no pipe(), no per-chunk listener) and the context the http-proxy path and the
 // access log read. The response head is written with the first body chunk: ServerResponse corks the
-// socket for the tick, so head + body of a response that arrived in one read leave in one writev.
+// socket for the tick, so head + body of a response that arrived in one read leave in one writev; the
+// chunk that completes a Content-Length body is held for end(), which writes head, body and the end of
+// the message at once, right away instead of on the next tick.
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
@@ -26,7 +28,10 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   readonly log: Logger;
   readonly started = performance.now();
   bytesOut = 0;
+  /** The response's Content-Length, -1 when none (set from the head). */
+  contentLength = -1;
   failure: string | undefined = undefined;
+  private last: Buffer | undefined = undefined;
   requestId: string;
   private abortUpstream: ((err?: Error) => void) | undefined = undefined;
   private resumeUpstream: (() => void) | undefined = undefined;
@@ -67,8 +72,9 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
     // 1xx other than 100/101 (103 Early Hints) are not relayed, as before; 100 never comes (no Expect here).
     if (statusCode < 200) return true;
     this.resumeUpstream = resume;
-    const connection = this.req.httpVersion === '1.1' ? (this.closeAfter() ? 'close' : 'keep-alive') : undefined;
-    const list = clientResponseHeaders(headers, connection);
+    const http11 = this.req.httpVersion === '1.1';
+    const connection = http11 ? (this.closeAfter() ? 'close' : 'keep-alive') : undefined;
+    const list = clientResponseHeaders(headers, connection, !http11, this);
     if (statusText) this.res.writeHead(statusCode, statusText, list);
     else this.res.writeHead(statusCode, list);
     return true;
@@ -76,6 +82,11 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
+    // The body's last chunk: llhttp reports the message complete in the same parse, onComplete ends with it.
+    if (this.bytesOut === this.contentLength) {
+      this.last = chunk;
+      return true;
+    }
     if (this.res.write(chunk)) return true;
     // Backpressure: undici stops reading the upstream until the client has taken what is queued.
     this.res.once('drain', this.resumeUpstream as () => void);
@@ -85,12 +96,19 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   onComplete(trailers: string[] | Buffer[] | null): void {
     this.done = true;
     if (trailers && trailers.length > 0) this.res.addTrailers(trailerPairs(trailers));
-    this.res.end();
+    const last = this.last;
+    if (last === undefined) {
+      this.res.end();
+      return;
+    }
+    this.last = undefined;
+    this.res.end(last);
   }
 
   onError(err: Error): void {
     if (err === CLIENT_GONE) return;
     this.done = true;
+    this.last = undefined;
     answerFailure(err, this.res, this);
   }
 

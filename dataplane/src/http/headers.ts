@@ -141,9 +141,14 @@ export function upstreamRequestHeaders(raw: string[], scan: RequestScan, request
 /**
  * The response headers for the client from undici's raw list: hop-by-hop ones and what Connection
  * lists removed, then `connection` set for HTTP/1.1 clients (keep-alive, or close when asked/draining).
+ * `head.contentLength` gets the Content-Length (-1 when there is none). HTTP/1.0 clients get no
+ * Transfer-Encoding.
  */
-export function clientResponseHeaders(raw: Buffer[], connection: string | undefined): string[] {
+export function clientResponseHeaders(
+  raw: Buffer[], connection: string | undefined, http10: boolean, head: { contentLength: number },
+): string[] {
   const out: string[] = [];
+  head.contentLength = -1;
   let listed: Set<string> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');
@@ -157,6 +162,9 @@ export function clientResponseHeaders(raw: Buffer[], connection: string | undefi
       continue;
     }
     if (HOP_BY_HOP_SET.has(lower)) continue;
+    if (lower === 'content-length') head.contentLength = Number(value);
+    // An HTTP/1.0 client cannot read chunked framing: Node then ends the body by closing (as http-proxy did).
+    else if (http10 && lower === 'transfer-encoding') continue;
     out.push(name, value);
   }
   if (listed !== undefined) {

@@ -1,13 +1,12 @@
 // The one pino root of a skein-dp process, and the runtime level switch behind admin `/logging`.
-// May import pino only. pino children copy their level when created, so the long-lived component
+// May import pino and node:fs only. pino children copy their level when created, so the long-lived component
 // loggers are registered here and follow level changes; per-connection children are short-lived
 // and pick up the level current when they are made.
 //
-// Lines leave asynchronously (sonic-boom, sync: false): a write syscall per log line was the hot path's
-// cost, now lines written while one write is in flight go out together. What is still queued when the
-// process exits is flushed synchronously on 'exit'. The queue is bounded (maxLength): a stdout nobody
-// reads drops log lines instead of growing the heap.
+// Lines leave in batches, asynchronously (stdout.ts: a write per log line was a tenth of the HTTP hot
+// path). What is still queued when the process exits is written synchronously on 'exit'.
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { BatchedStdout } from './stdout.js';
 
 export type { Logger };
 
@@ -50,18 +49,9 @@ export function createLogControl(level: LevelWithSilent, destination?: Destinati
   };
 }
 
-/** Bytes of log lines the process may queue while stdout is slower than the proxy; more are dropped. */
-const MAX_QUEUED_LOG_BYTES = 16 * 1024 * 1024;
-
 function stdoutDestination(): DestinationStream {
-  const destination = pino.destination({ dest: 1, sync: false, maxLength: MAX_QUEUED_LOG_BYTES });
-  process.once('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // Nothing left to do at exit: the stream is closed or not open yet.
-    }
-  });
+  const destination = new BatchedStdout(1);
+  process.once('exit', () => destination.flushSync());
   return destination;
 }
 

@@ -5,7 +5,8 @@
 set -u
 cd "$(dirname "$0")/.."
 [ -f e2e/dist/cli.js ] || exit 0
-for rec in "${TMPDIR:-/tmp}"/skein-e2e-*/state/instance.json; do
+# Test instances live in the temp dir, or in /run (the private-clone test mirrors /run/skein-local).
+for rec in "${TMPDIR:-/tmp}"/skein-e2e-*/state/instance.json /run/skein-e2e-*/state/instance.json; do
   [ -e "$rec" ] || continue
   work="${rec%/state/instance.json}"; pid="${work##*-}"
   kill -0 "$pid" 2>/dev/null && continue

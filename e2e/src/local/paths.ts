@@ -1,4 +1,5 @@
 // Layout of the state directory. Everything an instance writes lives under it (plus /etc/netns/<netns>).
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { LocalConfig } from './config.js';
 
@@ -24,13 +25,23 @@ export interface StatePaths {
   /** Per-pod volume contents: pods/<uid>/volumes/<name>. */
   readonly podsDir: string;
   readonly logsDir: string;
-  /** The skein/dataplane image, "pulled" by the daemon at start (daemon/image.ts): world-readable. */
+  /** This instance's images (daemon/image.ts): IMAGES_ROOT/<12 hex of the state dir's path>. */
+  readonly imagesDir: string;
+  /** The skein/dataplane image, "pulled" by the daemon at start: read-only, world-readable. */
   readonly dataplaneImage: string;
 }
+
+/**
+ * Where images live: outside the state dir, which is root-only (Secrets, tokens, keys), so that the
+ * users containers run as can read them; and outside /run, which the injected skein-init mounts its
+ * xtables lock volume over (an image under /run/skein-local vanished from that container's view).
+ */
+export const IMAGES_ROOT = '/var/lib/skein-local/images';
 
 export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
   const r = cfg.stateDir;
   const cpDir = join(r, 'cp');
+  const imagesDir = join(IMAGES_ROOT, createHash('sha256').update(r).digest('hex').slice(0, 12));
   return {
     root: r,
     daemonLog: join(r, 'daemon.log'),
@@ -48,13 +59,9 @@ export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
     runtimeDir: join(r, 'runtime'),
     podsDir: join(r, 'pods'),
     logsDir: join(r, 'logs'),
-    dataplaneImage: join(r, 'images', 'dataplane'),
+    imagesDir,
+    dataplaneImage: join(imagesDir, 'dataplane'),
   };
-}
-
-/** The folders under the state dir that only root may read (Secrets, tokens, keys, logs): mode 0700. */
-export function privateDirs(p: StatePaths): string[] {
-  return [p.cpDir, p.storeDir, p.runtimeDir, p.podsDir, p.logsDir];
 }
 
 export function containerLogPath(p: StatePaths, ns: string, pod: string, container: string): string {

@@ -34,7 +34,7 @@ export async function up(cfg: LocalConfig, timeoutMs = 120_000): Promise<number>
     console.log('skein-local: cleaning up after a previous run that did not shut down');
     await teardown(cfg, paths);
   }
-  await prepareStateDir(paths);
+  prepareStateDir(paths);
   recordInstance(cfg, paths.instance);
   const fd = openSync(paths.daemonLog, 'a');
   const child = spawn(process.execPath, [CLI, 'daemon', ...globalFlags(cfg)], { detached: true, stdio: ['ignore', fd, fd], env: process.env });

@@ -1,6 +1,6 @@
 // The node daemon (`skein-local daemon`, started detached by `up`): sets up the bridge and rules,
 // starts skein-cp, serves the socket API, runs pods. `down` tears everything down from the journal.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { LocalConfig } from '../config.js';
 import { gateway } from '../network/cidr.js';
@@ -22,10 +22,8 @@ import { LocalError } from '../errors.js';
 /** Resolves with the process exit code once the daemon has shut down. */
 export async function runDaemon(cfg: LocalConfig): Promise<number> {
   const paths = statePaths(cfg);
-  // The store holds Secrets and the volumes hold tokens: root only, but for the dataplane image
-  // (state/layout.ts). Containers reach their volumes through bind mounts, which do not need the
-  // source's parents to be searchable.
-  await prepareStateDir(paths);
+  // Root only: the store holds Secrets and the volumes hold tokens (state/layout.ts).
+  prepareStateDir(paths);
   const log = rootLogger(paths.daemonLog).child({ component: 'daemon' });
   const journal = new Journal(paths.journal);
   journal.record({ t: 'process', pid: process.pid, startTime: processStartTime(process.pid) ?? '', what: 'daemon' });
@@ -69,13 +67,12 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     }
     log.info({ bridge: cfg.bridge, podCidr: cfg.podCidr.text, serviceCidr: cfg.serviceCidr.text, gateway: gateway(cfg.podCidr) }, 'setting up the node network');
     await setupHostNetwork(cfg, journal);
-    await pullDataplaneImage(paths, journal, log.child({ component: 'images' }));
+    await pullDataplaneImage(paths, log.child({ component: 'images' }));
     const key = await ensureSigningKey(paths.saKey, paths.saPub);
     log.info('starting skein-cp --mode local');
     cp = await startControlPlane(cfg, paths, journal);
     log.info({ ...cp.info }, 'skein-cp ready');
     await rm(paths.storeDir, { recursive: true, force: true });
-    await mkdir(paths.storeDir, { mode: 0o700 }); // it holds Secrets (state/layout.ts)
     const store = new Store(paths.storeDir);
     node = new LocalNode(cfg, paths, store, journal, log, key);
     node.bootstrap(cp.caPem);

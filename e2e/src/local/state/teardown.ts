@@ -9,6 +9,7 @@ import { run, runQuiet } from '../exec.js';
 import type { StatePaths } from '../paths.js';
 import { listLinks, listNetns, podRecords, type RemovedCounts } from './inventory.js';
 import { unmountUnder } from '../volumes/tmpfs.js';
+import { removeImages } from '../daemon/image.js';
 import { processStartTime, readJournal, type JournalEntry } from './journal.js';
 
 /** What this teardown itself removed (a live daemon's shutdown reports its own part: state/inventory.ts). */
@@ -34,6 +35,7 @@ export async function teardown(cfg: LocalConfig, paths: StatePaths): Promise<Tea
   await unmountUnder(paths.podsDir);
   for (const f of [paths.apiSocket, paths.journal, paths.daemonPid, paths.instance]) await rm(f, { force: true });
   for (const d of [paths.storeDir, paths.runtimeDir, paths.podsDir, paths.cpDir]) await rm(d, { recursive: true, force: true });
+  await removeImages(paths);
   return report;
 }
 

@@ -83,12 +83,16 @@ export class LocalMesh {
   readonly repoRoot: string;
   private readonly cliPath: string;
 
-  constructor(tag: string, family: SlotFamily = SUITE_SLOTS, opts: { repoRoot?: string } = {}) {
+  /**
+   * `repoRoot`: another checkout whose skein-local to run. `workRoot`: where the work dir (state dir
+   * and files) goes instead of the temp dir, e.g. /run like the default state dir /run/skein-local.
+   */
+  constructor(tag: string, family: SlotFamily = SUITE_SLOTS, opts: { repoRoot?: string; workRoot?: string } = {}) {
     this.repoRoot = opts.repoRoot ?? REPO_ROOT;
     this.cliPath = opts.repoRoot ? join(opts.repoRoot, 'e2e', 'bin', 'skein-local.js') : CLI;
     const pid = process.pid;
     const slot = freeSlot(family, pid);
-    this.workDir = join(tmpdir(), `skein-e2e-${tag}-${pid}`);
+    this.workDir = join(opts.workRoot ?? tmpdir(), `skein-e2e-${tag}-${pid}`);
     this.stateDir = join(this.workDir, 'state');
     this.filesDir = join(this.workDir, 'files');
     this.bridge = slot.bridge;

@@ -1,12 +1,15 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { request } from 'undici';
 import { UpstreamPools } from './pool.js';
 import { listenOn, closeServer } from '../proxy/testing.js';
 
 function get(pools: UpstreamPools, port: number, localAddress?: string): Promise<{ status: number; body: string }> {
   const upstream = pools.upstreamFor({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
-  return upstream.pool.request({ method: 'GET', path: '/' }).then(async (res) => ({ status: res.statusCode, body: await res.body.text() }));
+  // The proxy only dispatches; undici's request() drives the same Pool here.
+  return request(`http://127.0.0.1:${port}/`, { dispatcher: upstream.pool })
+    .then(async (res) => ({ status: res.statusCode, body: await res.body.text() }));
 }
 
 describe('upstream pools (undici)', () => {

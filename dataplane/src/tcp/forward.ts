@@ -1,14 +1,17 @@
 // L4 forwarding: bytes both ways between the accepted client socket and a new upstream socket.
-//  - backpressure: Readable#pipe pauses the source while the destination's write() returns false and
-//    resumes it on 'drain', so the proxy buffers at most about one highWaterMark per direction (N4);
-//  - half-close: allowHalfOpen on both sockets and pipe's end() turn a FIN in one direction into a FIN in
-//    that direction only, the other keeps flowing (N1, envoy#2067);
+//  - each direction is a Pump (pump.ts): reads into a reused buffer (no Buffer allocated per read,
+//    read-buffer.ts) and writes it to the other socket; backpressure: reading stops while a write is
+//    pending, so the proxy holds at most one buffer (≤ 256 KiB) per direction (N4);
+//  - half-close: allowHalfOpen on both sockets; a side's 'end' becomes end() (a FIN) on the other side
+//    only, the other direction keeps flowing (N1, envoy#2067);
 //  - RST: an ECONNRESET on one side becomes resetAndDestroy() (an RST) on the other, after what was
 //    already queued for that side has been flushed (N2);
-//  - idle timeout on both sockets.
+//  - idle timeout on both sockets (Node re-arms it on every read and write: a field update, no timer work).
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { errorCode, UpstreamConnectTimeoutError } from '../errors.js';
+import { Pump } from './pump.js';
+import { readIntoBuffer } from './read-buffer.js';
 
 /** Where to connect; `localAddress` is the source to bind (inbound: 127.0.0.6, see inbound/index.ts). */
 export interface Target { host: string; port: number; localAddress?: string }
@@ -41,10 +44,15 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
       outcome = code;
       if (options.report) options.report.outcome = code;
     };
+    // Upstream → client: the upstream socket reads into its pump's buffer from the start (net's `onread`;
+    // its first read happens after 'connect', when `toClient.src` is set).
+    const toClient = new Pump(client);
     const upstream = net.connect({
       host: options.target.host, port: options.target.port, allowHalfOpen: true, noDelay: true,
+      onread: { buffer: toClient.next, callback: toClient.onRead },
       ...(options.target.localAddress ? { localAddress: options.target.localAddress } : {}),
     });
+    toClient.src = upstream;
     client.setNoDelay(true);
     let closed = 0;
     const onClose = (): void => {
@@ -61,9 +69,8 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
     upstream.once('connect', () => {
       clearTimeout(connectTimer);
       if (options.head && options.head.length > 0) upstream.write(options.head);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
+      startClientToUpstream(client, upstream);
+      upstream.once('end', () => client.end());
       for (const socket of [client, upstream]) {
         socket.setTimeout(options.idleTimeoutMs, () => {
           setOutcome('idle_timeout');
@@ -88,6 +95,25 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
       carryFailure(err, client);
     });
   });
+}
+
+/**
+ * Client → upstream. What detection handed back (unshift) or the HTTP parser left is still in the client's
+ * Readable buffer: it goes first, then the client reads into its pump's buffer. Without the internals
+ * read-buffer.ts relies on, the stream path (pipe) does the same job.
+ */
+function startClientToUpstream(client: net.Socket, upstream: net.Socket): void {
+  for (let chunk: Buffer | null; client.readableLength > 0 && (chunk = client.read() as Buffer | null) !== null;) upstream.write(chunk);
+  const toUpstream = new Pump(upstream);
+  toUpstream.src = client;
+  if (!readIntoBuffer(client, toUpstream.next(), toUpstream.onRead, toUpstream.next)) {
+    client.pipe(upstream);
+  } else if (client.readableEnded) {
+    upstream.end();
+  } else {
+    client.once('end', () => upstream.end());
+  }
+  client.resume();
 }
 
 function carryFailure(err: Error, other: net.Socket): void {

@@ -7,6 +7,7 @@ import type http from 'node:http';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'http2-settings'];
 /** Never removed even when listed in Connection: removing them would change the message framing. */
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id']);
+const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
 
 /** Names listed in Connection plus the fixed hop-by-hop set, lowercased. */
 function hopByHopNames(connection: string | string[] | undefined): string[] {
@@ -53,6 +54,12 @@ export interface RequestScan {
   hasLength: boolean;
   /** Names listed in Connection (lowercased, protected ones left out), or undefined when none. */
   listed: Set<string> | undefined;
+  /**
+   * The headers for undici as a flat [name, value, …] list in the client's order and case: hop-by-hop
+   * ones and what Connection lists removed, TE kept only as `TE: trailers`. x-request-id is the
+   * caller's to add when the client sent none. (Transfer-Encoding and Expect requests take http-proxy.)
+   */
+  forward: string[];
 }
 
 /**
@@ -73,11 +80,15 @@ export function scanRequest(req: http.IncomingMessage): RequestScan {
   let connection = '';
   const scan: RequestScan = {
     problem: undefined, host: undefined, requestId: undefined, wantsClose: false, expect: false, chunked: false,
-    hasLength: false, listed: undefined,
+    hasLength: false, listed: undefined, forward: [],
   };
+  const forward = scan.forward;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
+    const original = raw[i] as string;
+    const name = original.toLowerCase();
     const value = raw[i + 1] as string;
+    if (!HOP_BY_HOP_SET.has(name)) forward.push(original, value);
+    else if (name === 'te' && value.trim().toLowerCase() === 'trailers') forward.push(original, 'trailers');
     switch (name) {
       case 'host': hosts++; scan.host = value; break;
       case 'content-length': lengths++; if (value !== '0') scan.hasLength = true; break;
@@ -100,6 +111,10 @@ export function scanRequest(req: http.IncomingMessage): RequestScan {
       if (t === 'close') scan.wantsClose = true;
       else if (t !== '' && t !== 'keep-alive' && !PROTECTED.has(t)) (scan.listed ??= new Set()).add(t);
     }
+    const listed = scan.listed;
+    if (listed !== undefined) {
+      for (let i = forward.length - 2; i >= 0; i -= 2) if (listed.has((forward[i] as string).toLowerCase())) forward.splice(i, 2);
+    }
   }
   return scan;
 }
@@ -112,30 +127,6 @@ function encodingProblem(version: string, lengths: number, te: string): string |
     return 'transfer_encoding_not_chunked';
   }
   return undefined;
-}
-
-const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
-
-/**
- * The request headers for undici, as a flat [name, value, …] list in the client's order and case:
- * hop-by-hop headers and what Connection lists removed (TE kept only as `TE: trailers`), x-request-id
- * added when absent. Transfer-Encoding never gets here (chunked requests take the http-proxy path).
- */
-export function upstreamRequestHeaders(raw: string[], scan: RequestScan, requestId: string): string[] {
-  const out: string[] = [];
-  const listed = scan.listed;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP_SET.has(lower)) {
-      if (lower === 'te' && (raw[i + 1] as string).trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
-      continue;
-    }
-    if (listed !== undefined && listed.has(lower)) continue;
-    out.push(name, raw[i + 1] as string);
-  }
-  if (scan.requestId === undefined) out.push('x-request-id', requestId);
-  return out;
 }
 
 /**

@@ -14,7 +14,7 @@ import { counterChild, type CounterChild, type Direction, type Metrics } from '.
 import { forwardTcp } from '../tcp/forward.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
-import { ensureRequestId, framingProblem, scanRequest, stripRequestHopByHop, upstreamRequestHeaders } from './headers.js';
+import { ensureRequestId, framingProblem, scanRequest, stripRequestHopByHop } from './headers.js';
 import type { UpstreamPools } from './pool.js';
 
 export interface HttpConnection { target: Target; log: Logger }
@@ -125,11 +125,14 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       return;
     }
     const url = req.url ?? '/';
-    if (ex.requestId === '') ex.requestId = randomUUID();
+    if (ex.requestId === '') {
+      ex.requestId = randomUUID();
+      scan.forward.push('x-request-id', ex.requestId);
+    }
     if (!scan.expect && !scan.chunked && url.charCodeAt(0) === 0x2f /* '/' */) {
       const upstream = options.pools.upstreamFor(conn.target);
       upstream.pool.dispatch({
-        method: req.method as Dispatcher.HttpMethod, path: url, headers: upstreamRequestHeaders(req.rawHeaders, scan, ex.requestId),
+        method: req.method as Dispatcher.HttpMethod, path: url, headers: scan.forward,
         body: scan.hasLength ? req : null, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs,
       }, ex);
       return;

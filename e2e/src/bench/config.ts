@@ -4,12 +4,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ScenarioName = 'direct' | 'skein' | 'haproxy';
+export type PhaseName = 'fixed' | 'max' | 'bulk';
+export const ALL_PHASES: readonly PhaseName[] = ['fixed', 'max', 'bulk'];
 export const ALL_SCENARIOS: readonly ScenarioName[] = ['direct', 'skein', 'haproxy'];
 
 export interface BenchConfig {
   repoRoot: string;
   outDir: string; // bench-results/
   scenarios: ScenarioName[];
+  phases: PhaseName[]; // load phases to run (all by default; e.g. bulk alone to iterate on L4)
   fixedRate: { rate: number; durationS: number; warmupS: number; connections: number };
   maxThroughput: { connections: number; durationS: number };
   bulkBytes: number;
@@ -26,6 +29,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 export const USAGE = `usage: npm run bench -- [options]
   --scenarios a,b,c     subset of direct,skein,haproxy (default: all three)
+  --phases a,b,c        subset of fixed,max,bulk load phases (default: all three)
   --cpu-prof            run the skein scenario's sidecars with --cpu-prof and summarise the top functions
   --quick               short phases (smoke test of the harness, numbers are not meaningful)
   --rate N              fixed-rate requests per second (1000)
@@ -60,17 +64,22 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (['cpu-prof', 'quick', 'help'].includes(name)) flags.set(name, 'true');
     else flags.set(name, argv[++i]);
   }
-  const known = ['scenarios', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'bulk-cap', 'haproxy-tls', 'out'];
+  const known = ['scenarios', 'phases', 'cpu-prof', 'quick', 'help', 'rate', 'duration', 'max-duration', 'bulk-mib', 'bulk-cap', 'haproxy-tls', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`bench: unknown flag --${k}\n${USAGE}`);
   const quick = flags.has('quick');
   const scenarios = (flags.get('scenarios') ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim());
   for (const s of scenarios) {
     if (!ALL_SCENARIOS.includes(s as ScenarioName)) throw new Error(`bench: --scenarios: unknown scenario ${JSON.stringify(s)}`);
   }
+  const phases = (flags.get('phases') ?? ALL_PHASES.join(',')).split(',').map((s) => s.trim());
+  for (const p of phases) {
+    if (!ALL_PHASES.includes(p as PhaseName)) throw new Error(`bench: --phases: unknown phase ${JSON.stringify(p)} (fixed, max, bulk)`);
+  }
   return {
     repoRoot,
     outDir: path.resolve(repoRoot, flags.get('out') ?? 'bench-results'),
     scenarios: scenarios as ScenarioName[],
+    phases: phases as PhaseName[],
     fixedRate: {
       rate: num('rate', flags.get('rate'), 1000),
       durationS: num('duration', flags.get('duration'), quick ? 3 : 15),

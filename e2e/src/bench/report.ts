@@ -21,6 +21,10 @@ export interface Headline {
   proxyLoadRssMB: number | null; // mean of their peaks under load
   proxyCpuAtFixedRate: number | null; // cores, both proxies together
   proxyCpuMsPerReq: number | null; // CPU ms per request, both proxies, at the rate the fixed-rate phase achieved
+  clientProxyCpuMsPerReq: number | null; // the same for the proxy in the client pod alone
+  serverProxyCpuMsPerReq: number | null; // and for the one in the server pod
+  sidecarGcSharePct: number | null; // % of wall time in GC during the fixed-rate phase, mean of the sidecars
+  sidecarEventLoopP99Ms: number | null; // event-loop delay p99 during the fixed-rate phase, worst sidecar
   serverCpuAtFixedRate: number | null;
 }
 
@@ -44,6 +48,14 @@ export function headline(s: ScenarioResult): Headline {
     const xs = ps.map((p) => p.cpuCoresAtFixedRate).filter((v): v is number => v !== null);
     return xs.length ? r3(xs.reduce((a, b) => a + b, 0)) : null;
   };
+  const msPerReq = (ps: ProcReport[]): number | null => {
+    const c = cpu(ps);
+    const rps = s.fixedRate?.achievedRps;
+    return c !== null && rps ? r3((c * 1000) / rps) : null;
+  };
+  const runtime = Object.values(s.sidecarRuntime ?? {});
+  const gc = runtime.map((r) => r.gcSharePct).filter((v): v is number => v !== null);
+  const eld = runtime.map((r) => r.eventLoopP99Ms).filter((v): v is number => v !== null);
   return {
     readyServerMs: s.readyMs?.server ?? null,
     readyClientMs: s.readyMs?.client ?? null,
@@ -59,11 +71,11 @@ export function headline(s: ScenarioResult): Headline {
     proxyIdleRssMB: mb(px.map((p) => p.idleRssKb)),
     proxyLoadRssMB: mb(px.map((p) => p.loadPeakRssKb)),
     proxyCpuAtFixedRate: cpu(px),
-    proxyCpuMsPerReq: (() => {
-      const c = cpu(px);
-      const rps = s.fixedRate?.achievedRps;
-      return c !== null && rps ? r3((c * 1000) / rps) : null;
-    })(),
+    proxyCpuMsPerReq: msPerReq(px),
+    clientProxyCpuMsPerReq: msPerReq(px.filter((p) => p.pod === s.pods?.client)),
+    serverProxyCpuMsPerReq: msPerReq(px.filter((p) => p.pod === s.pods?.server)),
+    sidecarGcSharePct: gc.length ? r3(mean(gc) as number) : null,
+    sidecarEventLoopP99Ms: eld.length ? Math.max(...eld) : null,
     serverCpuAtFixedRate: cpu(s.processes.filter((p) => p.role === 'server')),
   };
 }
@@ -107,6 +119,10 @@ const ROWS: [keyof Headline, string][] = [
   ['proxyLoadRssMB', 'proxy RSS under load MB (peak, mean)'],
   ['proxyCpuAtFixedRate', 'proxy CPU at 1k rps, cores (both)'],
   ['proxyCpuMsPerReq', 'proxy CPU ms per request (both)'],
+  ['clientProxyCpuMsPerReq', '  client-side proxy CPU ms per request'],
+  ['serverProxyCpuMsPerReq', '  server-side proxy CPU ms per request'],
+  ['sidecarGcSharePct', 'sidecar GC % of wall time at 1k rps (mean)'],
+  ['sidecarEventLoopP99Ms', 'sidecar event-loop delay p99 ms at 1k rps (worst)'],
   ['serverCpuAtFixedRate', 'server app CPU at 1k rps, cores'],
   ['readyServerMs', 'apply -> Ready, server pod ms'],
   ['readyClientMs', 'apply -> Ready, client pod ms'],

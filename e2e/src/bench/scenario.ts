@@ -2,12 +2,13 @@
 // Ready), find and pin their processes, sample idle memory, run the three load phases while
 // sampling CPU and peak RSS, then delete the pods and wait until their processes are gone.
 import os from 'node:os';
-import type { BenchConfig, ScenarioName } from './config.js';
+import type { BenchConfig, PhaseName, ScenarioName } from './config.js';
 import type { BulkResult } from './bulk-client.js';
 import type { FixedRateResult } from './fixed-rate.js';
 import { LoadRunner, type MaxThroughputResult, type Target } from './load.js';
 import { render } from './manifests.js';
 import { pin, podProcs, sample, Sampler, type PodProc, type ProcRole } from './procs.js';
+import { parseMetrics, runtimeBetween, type MetricsSample, type SidecarRuntime } from './sidecar-metrics.js';
 import type { SkeinLocal } from './skein-local.js';
 
 export interface ScenarioSpec {
@@ -34,6 +35,7 @@ export interface ScenarioResult {
   ok: boolean;
   error?: string;
   loadavgBefore: number[];
+  pods: { server: string; client: string };
   readyMs?: { server: number; client: number };
   serverIp?: string;
   processes: ProcReport[];
@@ -42,6 +44,8 @@ export interface ScenarioResult {
   bulk?: BulkResult;
   /** Each sidecar's admin /stats after the load (skein scenario): what the proxies saw. */
   sidecarStats?: Record<string, unknown>;
+  /** Each sidecar's GC share and event-loop delay over the fixed-rate phase, from its /metrics (skein scenario). */
+  sidecarRuntime?: Record<string, SidecarRuntime>;
 }
 
 const elapsedMs = (t0: bigint): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
@@ -62,8 +66,9 @@ async function startPod(sl: SkeinLocal, config: BenchConfig, file: string, pod: 
   return elapsedMs(t0);
 }
 
-/** Runs the three load phases; a failing phase is recorded and the next one still runs. */
-async function runLoad(load: LoadRunner, target: Target, result: ScenarioResult, errors: string[]): Promise<void> {
+/** Runs the selected load phases; a failing phase is recorded and the next one still runs. */
+async function runLoad(load: LoadRunner, target: Target, phases: PhaseName[], result: ScenarioResult, errors: string[],
+  aroundFixedRate: { before(): Promise<void>; after(): Promise<void> }): Promise<void> {
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
@@ -72,9 +77,22 @@ async function runLoad(load: LoadRunner, target: Target, result: ScenarioResult,
       return undefined;
     }
   };
-  result.fixedRate = await phase('fixed rate', () => load.fixedRate(target));
-  result.maxThroughput = await phase('max throughput', () => load.maxThroughput(target));
-  result.bulk = await phase('bulk', () => load.bulk(target));
+  if (phases.includes('fixed')) {
+    await aroundFixedRate.before();
+    result.fixedRate = await phase('fixed rate', () => load.fixedRate(target));
+    await aroundFixedRate.after();
+  }
+  if (phases.includes('max')) result.maxThroughput = await phase('max throughput', () => load.maxThroughput(target));
+  if (phases.includes('bulk')) result.bulk = await phase('bulk', () => load.bulk(target));
+}
+
+/** One /metrics scrape of a sidecar (admin port, inside the pod); null when it cannot be read. */
+async function scrapeSidecar(sl: SkeinLocal, pod: string, ns: string): Promise<MetricsSample | null> {
+  const t0 = Date.now();
+  const r = await sl.admin(pod, ns, '/metrics');
+  if (r.code !== 0) return null;
+  // The scrape happened somewhere inside the CLI round trip; its middle is the best estimate.
+  return parseMetrics(r.stdout, (t0 + Date.now()) / 2);
 }
 
 async function sidecarStats(sl: SkeinLocal, ns: string, pods: string[]): Promise<Record<string, unknown>> {
@@ -92,7 +110,9 @@ async function sidecarStats(sl: SkeinLocal, ns: string, pods: string[]): Promise
 
 export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: ScenarioSpec, runDir: string,
   hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
-  const result: ScenarioResult = { name: spec.name, ok: false, loadavgBefore: os.loadavg(), processes: [] };
+  const result: ScenarioResult = {
+    name: spec.name, ok: false, loadavgBefore: os.loadavg(), pods: { server: spec.serverPod, client: spec.clientPod }, processes: [],
+  };
   const errors: string[] = [];
   const files: string[] = [];
   let procs: PodProc[] = [];
@@ -121,8 +141,20 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
     await load.reachable(target);
     if (hooks.beforeLoad) await hooks.beforeLoad(procs);
     const sampler = new Sampler(measured.map((p) => p.pid));
+    const sidecarPods = [...new Set(measured.filter((p) => p.role === 'sidecar').map((p) => p.pod))];
+    const before = new Map<string, MetricsSample | null>();
+    const aroundFixedRate = {
+      before: async () => { for (const pod of sidecarPods) before.set(pod, await scrapeSidecar(sl, pod, spec.ns)); },
+      after: async () => {
+        for (const pod of sidecarPods) {
+          const a = before.get(pod);
+          const b = await scrapeSidecar(sl, pod, spec.ns);
+          if (a && b) (result.sidecarRuntime ??= {})[pod] = runtimeBetween(a, b);
+        }
+      },
+    };
     try {
-      await runLoad(load, target, result, errors);
+      await runLoad(load, target, config.phases, result, errors, aroundFixedRate);
     } finally {
       if (hooks.afterLoad) await hooks.afterLoad();
       await sampler.stop();
@@ -133,7 +165,6 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
       if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
       if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);
     }
-    const sidecarPods = [...new Set(measured.filter((p) => p.role === 'sidecar').map((p) => p.pod))];
     if (sidecarPods.length) result.sidecarStats = await sidecarStats(sl, spec.ns, sidecarPods);
   } catch (err) {
     errors.push(err instanceof Error ? err.message : String(err));

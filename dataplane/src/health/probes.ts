@@ -1,10 +1,12 @@
 // Runs an app's original probe the way the kubelet would (the injector rewrote it to
 // /app-health/<container>/<kind> on 15020). The proxy's UID is excluded from capture, so these
 // connections reach the app directly. Results: ok (→ 200) or a reason (→ 503).
+//
+// @grpc/grpc-js (65 modules, ~40 ms and ~5 MB at start-up) and node:https are imported on the first
+// probe that needs them: most pods have neither kind, and a sidecar should not pay for them before it
+// is ready (start-up and idle memory targets, docs/dataplane.md).
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { INBOUND_SOURCE } from '../contract.js';
 import type { AppProbe, GrpcAction, HttpGetAction, TcpSocketAction } from '../config/probes.js';
 
@@ -29,13 +31,13 @@ export function runProbe(probe: AppProbe, defaultHost: string): Promise<ProbeRes
 }
 
 /** kubelet semantics: 200–399 is success; HTTPS certificates are not verified; at most 10 KiB of body read. */
-function httpProbe(action: HttpGetAction, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
+async function httpProbe(action: HttpGetAction, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
+  const client = action.scheme === 'HTTPS' ? await import('node:https') : http;
   return new Promise((resolve) => {
     const headers: Record<string, string> = { 'user-agent': 'kube-probe/skein', accept: '*/*' };
     for (const h of action.headers) headers[h.name.toLowerCase()] = h.value;
     const host = action.host ?? defaultHost;
     if (headers['host'] === undefined) headers['host'] = net.isIPv6(host) ? `[${host}]:${action.port}` : `${host}:${action.port}`;
-    const client = action.scheme === 'HTTPS' ? https : http;
     const req = client.request({
       host, port: action.port, path: action.path.startsWith('/') ? action.path : `/${action.path}`, method: 'GET',
       headers, agent: false, timeout: timeoutMs, ...sourceFor(host, defaultHost), ...(action.scheme === 'HTTPS' ? { rejectUnauthorized: false } : {}),
@@ -67,7 +69,8 @@ function tcpProbe(action: TcpSocketAction, defaultHost: string, timeoutMs: numbe
  * tiny, so they are encoded by hand instead of loading a .proto: HealthCheckRequest{service=1:string},
  * HealthCheckResponse{status=1:enum}, SERVING = 1.
  */
-function grpcProbe(action: GrpcAction, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
+async function grpcProbe(action: GrpcAction, defaultHost: string, timeoutMs: number): Promise<ProbeResult> {
+  const grpc = await import('@grpc/grpc-js');
   return new Promise((resolve) => {
     const address = net.isIPv6(defaultHost) ? `[${defaultHost}]:${action.port}` : `${defaultHost}:${action.port}`;
     const client = new grpc.Client(address, grpc.credentials.createInsecure());

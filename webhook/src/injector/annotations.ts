@@ -3,7 +3,7 @@
 // capabilities or the UID of what is injected (reliability.md W6).
 import { isIPv4, isIPv6 } from 'node:net';
 import {
-  ANNOTATION_EXCLUDE_INBOUND_PORTS, ANNOTATION_EXCLUDE_OUTBOUND_CIDRS, ANNOTATION_EXCLUDE_OUTBOUND_PORTS,
+  ANNOTATION_ACCESS_LOG, ANNOTATION_EXCLUDE_INBOUND_PORTS, ANNOTATION_EXCLUDE_OUTBOUND_CIDRS, ANNOTATION_EXCLUDE_OUTBOUND_PORTS,
   ANNOTATION_NATIVE_SIDECAR, ANNOTATION_OPAQUE_PORTS, ANNOTATION_PROXY_CPU_LIMIT, ANNOTATION_PROXY_CPU_REQUEST,
   ANNOTATION_PROXY_MEMORY_LIMIT, ANNOTATION_PROXY_MEMORY_REQUEST,
 } from './constants.js';
@@ -22,6 +22,8 @@ export interface MeshOptions {
   excludeOutboundPorts: number[] | undefined;
   excludeOutboundCidrs: string[] | undefined;
   opaquePorts: number[] | undefined;
+  /** `skein.io/access-log`: one log line per HTTP request (skein-dp's default: on); undefined when absent. */
+  accessLog: 'on' | 'off' | undefined;
   resources: ProxyResources;
 }
 
@@ -89,6 +91,13 @@ function parseNative(ann: Annotations, fallback: boolean): boolean {
   throw bad(ANNOTATION_NATIVE_SIDECAR, value, 'expected "true" or "false"');
 }
 
+function parseAccessLog(ann: Annotations): 'on' | 'off' | undefined {
+  const value = ann[ANNOTATION_ACCESS_LOG];
+  if (value === undefined) return undefined;
+  if (value === 'on' || value === 'off') return value;
+  throw bad(ANNOTATION_ACCESS_LOG, value, 'expected "on" or "off"');
+}
+
 function quantity(ann: Annotations, key: string, fallback: string | undefined): string | undefined {
   const value = ann[key];
   if (value === undefined) return fallback;
@@ -131,6 +140,7 @@ export function readMeshOptions(annotations: Annotations, nativeSidecarDefault: 
     excludeOutboundPorts: parsePortList(annotations, ANNOTATION_EXCLUDE_OUTBOUND_PORTS),
     excludeOutboundCidrs: parseCidrList(annotations, ANNOTATION_EXCLUDE_OUTBOUND_CIDRS),
     opaquePorts: parsePortList(annotations, ANNOTATION_OPAQUE_PORTS),
+    accessLog: parseAccessLog(annotations),
     resources: parseResources(annotations),
   };
 }

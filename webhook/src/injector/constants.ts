@@ -42,6 +42,7 @@ export const ANNOTATION_INJECTED = 'skein.io/injected';
 export const ANNOTATION_ORIGINAL_PROBES = 'skein.io/original-probes';
 export const ANNOTATION_NATIVE_SIDECAR = 'skein.io/native-sidecar';
 export const ANNOTATION_OPAQUE_PORTS = 'skein.io/opaque-ports';
+export const ANNOTATION_ACCESS_LOG = 'skein.io/access-log';
 export const ANNOTATION_EXCLUDE_INBOUND_PORTS = 'traffic.skein.io/exclude-inbound-ports';
 export const ANNOTATION_EXCLUDE_OUTBOUND_PORTS = 'traffic.skein.io/exclude-outbound-ports';
 export const ANNOTATION_EXCLUDE_OUTBOUND_CIDRS = 'traffic.skein.io/exclude-outbound-cidrs';

@@ -8,6 +8,7 @@ import {
   TOKEN_PATH, VOLUME_CA_ROOT, VOLUME_TOKEN, VOLUME_XTABLES_LOCK, WAIT_COMMAND, ANNOTATION_ORIGINAL_PROBES,
 } from './constants.js';
 import type { InjectorConfig } from './config.js';
+import { proxyNodeOptions } from './node-options.js';
 
 const csv = (items: ReadonlyArray<number | string>): string => items.join(',');
 
@@ -58,7 +59,7 @@ function fieldEnv(name: string, fieldPath: string): V1EnvVar {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
 }
 
-function proxyEnv(cfg: InjectorConfig): V1EnvVar[] {
+function proxyEnv(cfg: InjectorConfig, opts: MeshOptions): V1EnvVar[] {
   return [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -69,6 +70,9 @@ function proxyEnv(cfg: InjectorConfig): V1EnvVar[] {
     { name: 'SKEIN_CP_ADDRESS', value: cfg.controlPlaneAddress },
     { name: 'SKEIN_TOKEN_PATH', value: TOKEN_PATH },
     { name: 'SKEIN_CA_PATH', value: CA_PATH },
+    // V8 sized for a sidecar (node-options.ts); the env, not args, so it also applies in Kubernetes, where
+    // the image's entrypoint is skein-dp and the container gives only its arguments.
+    { name: 'NODE_OPTIONS', value: proxyNodeOptions(opts.resources) },
   ];
 }
 
@@ -86,12 +90,13 @@ const readyProbe = (timing: Omit<V1Probe, 'httpGet'>): V1Probe => ({
 export function proxyContainer(cfg: InjectorConfig, opts: MeshOptions): V1Container {
   const args = ['run'];
   if (opts.opaquePorts?.length) args.push('--opaque-ports', csv(opts.opaquePorts));
+  if (opts.accessLog) args.push('--access-log', opts.accessLog);
   const container: V1Container = {
     name: PROXY_CONTAINER_NAME,
     image: cfg.dataplaneImage,
     imagePullPolicy: 'IfNotPresent',
     args,
-    env: proxyEnv(cfg),
+    env: proxyEnv(cfg, opts),
     ports: [{ name: HEALTH_PORT_NAME, containerPort: PORT_HEALTH, protocol: 'TCP' }],
     readinessProbe: readyProbe({ periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 }),
     resources: structuredClone(opts.resources),

@@ -19,6 +19,7 @@ export interface PodProc {
 
 export interface ProcSample {
   rssKb: number;
+  anonKb: number; // RssAnon: the process's private memory (VmRSS also counts the shared text of the node binary)
   hwmKb: number;
   cpuTicks: number; // utime + stime of all threads, in clock ticks
 }
@@ -63,7 +64,7 @@ export async function sample(pid: number): Promise<ProcSample | null> {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuTicks: Number(rest[11]) + Number(rest[12]) };
+    return { rssKb: kb('VmRSS'), anonKb: kb('RssAnon'), hwmKb: kb('VmHWM'), cpuTicks: Number(rest[11]) + Number(rest[12]) };
   } catch {
     return null;
   }
@@ -117,6 +118,11 @@ export class Sampler {
   peakRssKb(pid: number): number | null {
     const list = this.series.get(pid);
     return list?.length ? Math.max(...list.map((x) => x.s.rssKb)) : null;
+  }
+
+  peakAnonKb(pid: number): number | null {
+    const list = this.series.get(pid);
+    return list?.length ? Math.max(...list.map((x) => x.s.anonKb)) : null;
   }
 
   /** CPU seconds per wall second between the first and last samples inside [fromMs, toMs]. */

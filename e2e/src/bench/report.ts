@@ -19,6 +19,8 @@ export interface Headline {
   bulkMBps: number | null;
   proxyIdleRssMB: number | null; // mean over the scenario's proxies (client side and server side)
   proxyLoadRssMB: number | null; // mean of their peaks under load
+  proxyIdleAnonMB: number | null; // the same for RssAnon: private memory, without the node binary's shared text
+  proxyLoadAnonMB: number | null;
   proxyCpuAtFixedRate: number | null; // cores, both proxies together
   proxyCpuMsPerReq: number | null; // CPU ms per request, both proxies, at the rate the fixed-rate phase achieved
   clientProxyCpuMsPerReq: number | null; // the same for the proxy in the client pod alone
@@ -70,6 +72,8 @@ export function headline(s: ScenarioResult): Headline {
     bulkMBps: s.bulk?.mbPerSec ?? null,
     proxyIdleRssMB: mb(px.map((p) => p.idleRssKb)),
     proxyLoadRssMB: mb(px.map((p) => p.loadPeakRssKb)),
+    proxyIdleAnonMB: mb(px.map((p) => p.idleAnonKb ?? null)),
+    proxyLoadAnonMB: mb(px.map((p) => p.loadPeakAnonKb ?? null)),
     proxyCpuAtFixedRate: cpu(px),
     proxyCpuMsPerReq: msPerReq(px),
     clientProxyCpuMsPerReq: msPerReq(px.filter((p) => p.pod === s.pods?.client)),
@@ -117,6 +121,8 @@ const ROWS: [keyof Headline, string][] = [
   ['bulkMBps', 'bulk TCP MB/s, 1 connection'],
   ['proxyIdleRssMB', 'proxy RSS idle MB (mean per proxy)'],
   ['proxyLoadRssMB', 'proxy RSS under load MB (peak, mean)'],
+  ['proxyIdleAnonMB', '  private (RssAnon) idle MB'],
+  ['proxyLoadAnonMB', '  private (RssAnon) under load MB'],
   ['proxyCpuAtFixedRate', 'proxy CPU at 1k rps, cores (both)'],
   ['proxyCpuMsPerReq', 'proxy CPU ms per request (both)'],
   ['clientProxyCpuMsPerReq', '  client-side proxy CPU ms per request'],

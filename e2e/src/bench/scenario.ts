@@ -25,6 +25,8 @@ export interface ScenarioSpec {
 export interface ProcReport extends PodProc {
   idleRssKb: number | null;
   loadPeakRssKb: number | null;
+  idleAnonKb?: number | null; // RssAnon (private memory), idle and peak under load
+  loadPeakAnonKb?: number | null;
   hwmKb: number | null; // kernel's peak RSS over the process's life, read at the end
   cpuCoresAtFixedRate: number | null; // CPU seconds per wall second over the fixed-rate phase's measured window
   cpuCoresAtMax: number | null;
@@ -130,11 +132,15 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
     await pin(procs.map((p) => p.pid), config.serverCpu);
     const measured = procs.filter((p) => MEASURED.includes(p.role));
     const reports: ProcReport[] = measured.map((p) => ({
-      ...p, idleRssKb: null, loadPeakRssKb: null, hwmKb: null, cpuCoresAtFixedRate: null, cpuCoresAtMax: null,
+      ...p, idleRssKb: null, loadPeakRssKb: null, idleAnonKb: null, loadPeakAnonKb: null, hwmKb: null, cpuCoresAtFixedRate: null, cpuCoresAtMax: null,
     }));
     result.processes = reports;
     await sleep(1000); // let start-up work (discovery, certificates) settle before "idle"
-    for (const r of reports) r.idleRssKb = (await sample(r.pid))?.rssKb ?? null;
+    for (const r of reports) {
+      const idle = await sample(r.pid);
+      r.idleRssKb = idle?.rssKb ?? null;
+      r.idleAnonKb = idle?.anonKb ?? null;
+    }
 
     const target: Target = { pod: spec.clientPod, ns: spec.ns, ...spec.target(serverIp) };
     const load = new LoadRunner(sl, config);
@@ -161,6 +167,7 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
     }
     for (const r of reports) {
       r.loadPeakRssKb = sampler.peakRssKb(r.pid);
+      r.loadPeakAnonKb = sampler.peakAnonKb(r.pid);
       r.hwmKb = (await sample(r.pid))?.hwmKb ?? null;
       if (result.fixedRate) r.cpuCoresAtFixedRate = sampler.cores(r.pid, ...result.fixedRate.windowEpochMs);
       if (result.maxThroughput) r.cpuCoresAtMax = sampler.cores(r.pid, ...result.maxThroughput.windowEpochMs);

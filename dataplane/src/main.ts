@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // skein-dp entry point: `init` (iptables, owned by the init module), `run` (the sidecar), `wait`
-// (postStart hook). The only place that exits the process. `init` is imported lazily so `run` and
-// `wait` work even when the init module (or its native pieces) cannot load.
+// (postStart hook). The only place that exits the process. Each command imports only what it runs:
+// `init` lazily so `run` and `wait` work even when the init module (or its native pieces) cannot load,
+// and `wait` without the proxy (pino, prom-client, undici…), because the kubelet holds the app's
+// containers until it returns: loading the whole proxy cost every pod ~90 ms there.
 import { parseRunConfig, parseWaitConfig, RUN_USAGE, WAIT_USAGE } from './config/index.js';
 import { ConfigError } from './errors.js';
-import { createLogControl } from './log/index.js';
-import { startProxy } from './lifecycle/run.js';
-import { waitUntilReady } from './lifecycle/wait.js';
 
 const USAGE = `usage: skein-dp <command> [flags]
   init    write the pod's iptables rules (init container; skein-dp init --help)
@@ -41,6 +40,7 @@ async function run(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) { console.error(`skein-dp run: ${err.message}`); return 2; }
     throw err;
   }
+  const [{ createLogControl }, { startProxy }] = await Promise.all([import('./log/index.js'), import('./lifecycle/run.js')]);
   const logs = createLogControl(config.logLevel);
   const log = logs.component('main');
   const proxy = await startProxy(config, { logs });
@@ -68,6 +68,7 @@ async function wait(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) { console.error(`skein-dp wait: ${err.message}`); return 2; }
     throw err;
   }
+  const { waitUntilReady } = await import('./lifecycle/wait.js');
   const outcome = await waitUntilReady(config);
   if (outcome.ready) return 0;
   console.error(`skein-dp wait: the proxy was not ready on 127.0.0.1:${config.adminPort} after ${config.timeoutMs} ms ` +
@@ -76,6 +77,7 @@ async function wait(argv: string[]): Promise<number> {
 }
 
 async function init(argv: string[]): Promise<number> {
+  const { createLogControl } = await import('./log/index.js');
   const logs = createLogControl('info');
   // Imported here, not at the top: a failure to load init (another part) must not break `run`.
   const { runInit } = await import('./init/index.js');

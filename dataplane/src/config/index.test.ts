@@ -58,7 +58,7 @@ describe('run config', () => {
   });
 
   it('wait flags', () => {
-    assert.deepEqual(parseWaitConfig(['--timeout', '120s']), { timeoutMs: 120_000, adminPort: 15000, intervalMs: 200 });
+    assert.deepEqual(parseWaitConfig(['--timeout', '120s']), { timeoutMs: 120_000, adminPort: 15000, intervalMs: 50 });
     assert.throws(() => parseWaitConfig(['--timeout']), (e: unknown) => e instanceof ConfigError && e.flag === '--timeout');
   });
 });

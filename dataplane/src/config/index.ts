@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
 import { PORTS } from '../contract.js';
-import { isLogLevel } from '../log/index.js';
 import type { LevelWithSilent } from 'pino';
 import { flagInParseArgsError, parseDuration, parsePort, parsePortList, parsePositiveInt } from './values.js';
 import { parseOriginalProbes, type OriginalProbes } from './probes.js';
@@ -63,6 +62,11 @@ export interface RunConfig {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+// pino's levels, listed here rather than imported from log/: parsing `skein-dp wait`'s flags must not load
+// pino (main.ts imports only what each command runs). log/index.ts's LOG_LEVELS is the same list.
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const isLogLevel = (value: string): value is LevelWithSilent => (LOG_LEVELS as readonly string[]).includes(value);
 
 const RUN_OPTIONS = {
   'opaque-ports': { type: 'string' },
@@ -164,7 +168,8 @@ export function parseWaitConfig(argv: readonly string[]): WaitConfig {
   return {
     timeoutMs: values.timeout === undefined ? 120_000 : parseDuration('--timeout', values.timeout),
     adminPort: values['admin-port'] === undefined ? DEFAULT_PORTS.admin : parsePort('--admin-port', values['admin-port']),
-    intervalMs: values.interval === undefined ? 200 : parseDuration('--interval', values.interval),
+    // 50 ms: the app's containers start when this returns; a refused loopback connect costs nothing.
+    intervalMs: values.interval === undefined ? 50 : parseDuration('--interval', values.interval),
   };
 }
 

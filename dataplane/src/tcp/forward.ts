@@ -55,8 +55,11 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
     toClient.src = upstream;
     client.setNoDelay(true);
     let closed = 0;
+    let toUpstream: Pump | undefined;
     const onClose = (): void => {
       if (++closed < 2) return;
+      toClient.release();
+      toUpstream?.release();
       resolve({ bytesIn: client.bytesRead, bytesOut: client.bytesWritten, outcome });
     };
     client.once('close', onClose);
@@ -69,7 +72,7 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
     upstream.once('connect', () => {
       clearTimeout(connectTimer);
       if (options.head && options.head.length > 0) upstream.write(options.head);
-      startClientToUpstream(client, upstream);
+      toUpstream = startClientToUpstream(client, upstream);
       upstream.once('end', () => client.end());
       for (const socket of [client, upstream]) {
         socket.setTimeout(options.idleTimeoutMs, () => {
@@ -102,18 +105,19 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
  * Readable buffer: it goes first, then the client reads into its pump's buffer. Without the internals
  * read-buffer.ts relies on, the stream path (pipe) does the same job.
  */
-function startClientToUpstream(client: net.Socket, upstream: net.Socket): void {
+function startClientToUpstream(client: net.Socket, upstream: net.Socket): Pump | undefined {
   for (let chunk: Buffer | null; client.readableLength > 0 && (chunk = client.read() as Buffer | null) !== null;) upstream.write(chunk);
   const toUpstream = new Pump(upstream);
   toUpstream.src = client;
   if (!readIntoBuffer(client, toUpstream.next(), toUpstream.onRead, toUpstream.next)) {
     client.pipe(upstream);
-  } else if (client.readableEnded) {
-    upstream.end();
-  } else {
-    client.once('end', () => upstream.end());
+    client.resume();
+    return undefined;
   }
+  if (client.readableEnded) upstream.end();
+  else client.once('end', () => upstream.end());
   client.resume();
+  return toUpstream;
 }
 
 function carryFailure(err: Error, other: net.Socket): void {

@@ -48,6 +48,26 @@ describe('Pump buffer sizing', () => {
   });
 });
 
+describe('Pump buffer recycling', () => {
+  it('a released base-size buffer serves the next connection, once; grown buffers are not kept', () => {
+    const first = new Pump(fakeDst().socket);
+    const buf = first.next();
+    first.release();
+    first.release();
+    const second = new Pump(fakeDst().socket);
+    const third = new Pump(fakeDst().socket);
+    assert.equal(second.next(), buf, 'the next pump reuses the released buffer');
+    assert.notEqual(third.next(), buf, 'released twice, handed out once');
+    const grown = new Pump(fakeDst().socket);
+    let b = grown.next();
+    grown.onRead(b.length, b);
+    b = grown.next();
+    assert.equal(b.length, MIN_BUFFER * 4);
+    grown.release();
+    assert.notEqual(new Pump(fakeDst().socket).next().length, MIN_BUFFER * 4);
+  });
+});
+
 describe('L4 forwarding through reused read buffers', () => {
   const servers: net.Server[] = [];
   const proxies: TestProxy[] = [];

@@ -26,7 +26,7 @@ export interface Headline {
   clientProxyCpuMsPerReq: number | null; // the same for the proxy in the client pod alone
   serverProxyCpuMsPerReq: number | null; // and for the one in the server pod
   sidecarGcSharePct: number | null; // % of wall time in GC during the fixed-rate phase, mean of the sidecars
-  sidecarEventLoopP99Ms: number | null; // event-loop delay p99 during the fixed-rate phase, worst sidecar
+  sidecarEventLoopP99Ms: number | null; // event-loop delay p99 during the fixed-rate phase, worst sidecar (lateness of prom-client's 10 ms timer)
   serverCpuAtFixedRate: number | null;
 }
 
@@ -128,7 +128,7 @@ const ROWS: [keyof Headline, string][] = [
   ['clientProxyCpuMsPerReq', '  client-side proxy CPU ms per request'],
   ['serverProxyCpuMsPerReq', '  server-side proxy CPU ms per request'],
   ['sidecarGcSharePct', 'sidecar GC % of wall time at 1k rps (mean)'],
-  ['sidecarEventLoopP99Ms', 'sidecar event-loop delay p99 ms at 1k rps (worst)'],
+  ['sidecarEventLoopP99Ms', 'sidecar event-loop delay p99 ms at 1k rps (worst; beyond the 10 ms timer)'],
   ['serverCpuAtFixedRate', 'server app CPU at 1k rps, cores'],
   ['readyServerMs', 'apply -> Ready, server pod ms'],
   ['readyClientMs', 'apply -> Ready, client pod ms'],

@@ -40,6 +40,7 @@ describe('sidecar runtime metrics (GC share, event-loop delay)', () => {
     assert.ok(b.gcSeconds > a.gcSeconds, `GC time grew (${a.gcSeconds} -> ${b.gcSeconds} s)`);
     assert.ok((b.eventLoopMaxMs ?? 0) >= 50, `the stall is in the event-loop max: ${b.eventLoopMaxMs} ms`);
     const r = runtimeBetween(a, b);
+    assert.ok((r.eventLoopMaxMs ?? 0) >= 40, `reported as ≥ 40 ms late: ${r.eventLoopMaxMs} ms`);
     assert.ok(r.gcSharePct !== null && r.gcSharePct > 0 && r.gcSharePct < 100, `GC share ${r.gcSharePct}%`);
     assert.ok(keep.length === 0);
   });
@@ -52,9 +53,11 @@ describe('sidecar runtime metrics (GC share, event-loop delay)', () => {
       'skein_dp_nodejs_gc_duration_seconds_sum{kind="major"} 0.5',
       'skein_dp_nodejs_eventloop_lag_p99_seconds 0.0125',
       'skein_dp_nodejs_eventloop_lag_max_seconds 0.05',
+      'skein_dp_nodejs_eventloop_lag_min_seconds 0.01',
     ].join('\n');
     const s = parseMetrics(text, 1000);
-    assert.deepEqual(s, { atMs: 1000, gcSeconds: 0.75, eventLoopP99Ms: 12.5, eventLoopMaxMs: 50 });
-    assert.equal(runtimeBetween({ ...s, gcSeconds: 0.25, atMs: 0 }, s).gcSharePct, 50);
+    assert.deepEqual(s, { atMs: 1000, gcSeconds: 0.75, eventLoopP99Ms: 12.5, eventLoopMaxMs: 50, eventLoopMinMs: 10 });
+    // The histogram's min is its timer's period: what is reported is how much later than that the loop ran.
+    assert.deepEqual(runtimeBetween({ ...s, gcSeconds: 0.25, atMs: 0 }, s), { gcSharePct: 50, eventLoopP99Ms: 2.5, eventLoopMaxMs: 40 });
   });
 });

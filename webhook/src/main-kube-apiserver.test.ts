@@ -7,11 +7,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpGet } from './testing/http-get.js';
 import { FakeApiServer } from './kube/testing/apiserver/server.js';
 import { applyWebhookConfiguration } from './kube/testing/apiserver/manifests.js';
 import { LEASES, MUTATING_WEBHOOK_CONFIGURATIONS, SECRETS } from './kube/testing/apiserver/kinds.js';
@@ -25,16 +25,6 @@ after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const f of cleanup) await f();
 });
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject).end();
-  });
-}
 
 /** The webhook's certificate must chain to the CA the leader put into the caBundle. */
 function webhookAnswers(port: number, caPem: string): Promise<number> {
@@ -74,7 +64,7 @@ test('skein-cp --mode kubernetes against the validating API server: leads, write
   };
   const healthPort = await port('health');
   const webhookPort = await port('webhook');
-  while ((await get(healthPort, '/readyz')).status !== 200) {
+  while ((await httpGet(healthPort, '/readyz')).status !== 200) {
     if (Date.now() > deadline) throw new Error(`never ready:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,11 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpGet } from './testing/http-get.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const dirs: string[] = [];
@@ -33,16 +34,6 @@ async function closedLoopbackPort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject).end();
-  });
 }
 
 test('a kubeconfig that does not exist: exit 1 with a stable code', async () => {
@@ -71,13 +62,13 @@ test('API server unreachable: the process stays up, /healthz 200, /readyz 503 un
     else if (Date.now() > deadline || p.child.exitCode !== null) throw new Error(`no health listener:\n${p.output()}`);
     else await new Promise((r) => setTimeout(r, 50));
   }
-  assert.equal((await get(healthPort, '/healthz')).status, 200);
+  assert.equal((await httpGet(healthPort, '/healthz')).status, 200);
   // The first TLS sync runs right after start; wait until it has been tried (and failed) at least once.
   while (!/TLS secret sync failed|waiting for the leader/.test(p.output())) {
     if (Date.now() > deadline) throw new Error(`no TLS sync attempt logged:\n${p.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const ready = await get(healthPort, '/readyz');
+  const ready = await httpGet(healthPort, '/readyz');
   assert.equal(ready.status, 503);
   assert.match(ready.body, /serving certificate/);
   assert.doesNotMatch(p.output(), /not-a-real-token/);

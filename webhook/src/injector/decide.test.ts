@@ -212,6 +212,10 @@ describe('parseQuantity', () => {
     assert.equal(parseQuantity('.5'), 0.5);
     assert.equal(parseQuantity('1e3'), 1000);
     assert.equal(parseQuantity('128M'), 128e6);
+    // Regression: "E" is exa, not an empty exponent (1E was read as 1), and 1Ei was refused.
+    assert.equal(parseQuantity('1E'), 1e18);
+    assert.equal(parseQuantity('1Ei'), 2 ** 60);
+    assert.equal(parseQuantity('2E3'), 2000);
   });
   test('refuses what the API server refuses (and negatives)', () => {
     for (const bad of ['', 'abc', '256MB', '1.2.3', '-1', '1 Gi', 'Mi', '1mi', '0x10']) assert.equal(parseQuantity(bad), undefined, bad);

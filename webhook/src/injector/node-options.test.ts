@@ -13,6 +13,11 @@ describe('NODE_OPTIONS of skein-proxy', () => {
   it('never below 32 MiB of old space, whatever the limit', () => {
     assert.equal(proxyNodeOptions(withLimit('48Mi')), '--max-semi-space-size=2 --max-old-space-size=32');
   });
+  it('sets no old-space flag for a limit beyond 2 TiB (1e30 bytes used to print as 4.7e+23: node refused to start)', () => {
+    assert.equal(proxyNodeOptions(withLimit('1e30')), '--max-semi-space-size=2');
+    assert.equal(proxyNodeOptions(withLimit('1E')), '--max-semi-space-size=2');
+    assert.equal(proxyNodeOptions(withLimit('2Ti')), '--max-semi-space-size=2 --max-old-space-size=1048576');
+  });
   it('are flags Node accepts in NODE_OPTIONS', async () => {
     const { execFileSync } = await import('node:child_process');
     const out = execFileSync(process.execPath, ['-e', 'console.log(require("v8").getHeapStatistics().heap_size_limit)'],

@@ -14,11 +14,17 @@ import { parseQuantity } from './quantity.js';
 export const SEMI_SPACE_MIB = 2;
 const MIN_OLD_SPACE_MIB = 32;
 
+// Above this the limit is no constraint on a sidecar's heap: no flag (V8 sizes from the node's memory).
+// Also keeps the number an integer V8 accepts (1e30 bytes printed as 4.7e+23 crashed node at start).
+const MAX_OLD_SPACE_MIB = 2 ** 20; // 1 TiB
+
 export function proxyNodeOptions(resources: ProxyResources): string {
   const flags = [`--max-semi-space-size=${SEMI_SPACE_MIB}`];
   const limit = parseQuantity(resources.limits.memory);
   if (limit !== undefined && limit > 0) {
-    flags.push(`--max-old-space-size=${Math.max(MIN_OLD_SPACE_MIB, Math.floor(limit / 2 ** 20 / 2))}`);
+    const halfMiB = Math.floor(limit / 2 ** 20 / 2);
+    // A tiny limit still gets a heap Node can start with; the kernel's limit then decides, as without the flag.
+    if (halfMiB <= MAX_OLD_SPACE_MIB) flags.push(`--max-old-space-size=${Math.max(MIN_OLD_SPACE_MIB, halfMiB)}`);
   }
   return flags.join(' ');
 }

@@ -18,7 +18,8 @@ export function parseQuantity(text: string): number | undefined {
   const m = QUANTITY.exec(text);
   if (m === null || m[1] === '-') return undefined;
   const suffix = m[3] ?? '';
-  const factor = suffix.startsWith('e') || suffix.startsWith('E') ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTOR[suffix];
+  // "E" and "Ei" are exa suffixes; only e/E followed by digits is a decimal exponent ("1E" was read as 1).
+  const factor = /^[eE][+-]?\d+$/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTOR[suffix];
   const value = Number(m[2]) * (factor ?? Number.NaN);
   return Number.isFinite(value) ? value : undefined;
 }

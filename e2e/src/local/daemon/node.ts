@@ -24,6 +24,7 @@ import type { Journal } from '../state/journal.js';
 import { keyDataOf, normaliseKeyObject } from '../store/key-data.js';
 import { kindInfo } from '../store/kinds.js';
 import { checkMemoryVolumes } from '../volumes/tmpfs.js';
+import { validateVolumes } from '../volumes/validate.js';
 import { randomSuffix } from '../store/names.js';
 import type { Store } from '../store/store.js';
 import { DeploymentController } from './deployments.js';
@@ -123,6 +124,7 @@ export class LocalNode {
       pod, nsObj.metadata.labels ?? {})).pod;
     checkRunnable(admitted, commandContext(this.cfg.repoRoot, this.paths));
     checkMemoryVolumes(admitted);
+    validateVolumes(admitted);
     if (!admitted.metadata.name) admitted.metadata.name = `${admitted.metadata.generateName ?? 'pod-'}${randomSuffix()}`;
     if (this.store.get('Pod', ns, admitted.metadata.name)) throw new InvalidError(`pod "${admitted.metadata.name}" already exists in namespace "${ns}"`);
     admitted.metadata.uid = randomUUID();

@@ -68,7 +68,20 @@ export async function installDataplaneImage(dest: string, opts: InstallOptions =
     }
   }
   const work = `${dest}.partial-${process.pid}`;
-  await rm(work, { recursive: true, force: true });
+  const image: InstalledImage = { root: dest, main: join(dest, 'dataplane', 'dist', 'main.js'), version: pkg.version };
+  try {
+    await rm(work, { recursive: true, force: true });
+    await buildInto(work, root, pkg.version, opts);
+    await rm(dest, { recursive: true, force: true });
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(work, dest);
+  } finally {
+    await rm(work, { recursive: true, force: true }); // gone after the rename; what a failure left otherwise
+  }
+  return image;
+}
+
+async function buildInto(work: string, root: string, version: string, opts: InstallOptions): Promise<void> {
   await mkdir(join(work, 'dataplane', dirname(ADDON)), { recursive: true });
   await cp(join(root, 'package.json'), join(work, 'package.json'));
   await cp(join(DATAPLANE_DIR, 'package.json'), join(work, 'dataplane', 'package.json'));
@@ -79,14 +92,9 @@ export async function installDataplaneImage(dest: string, opts: InstallOptions =
     const src = join(root, rel);
     await cp(src, join(work, rel), { recursive: true, filter: packageFilter(src) });
   }
-  const image: InstalledImage = { root: dest, main: join(dest, 'dataplane', 'dist', 'main.js'), version: pkg.version };
-  await writeFile(join(work, 'image.json'), `${JSON.stringify({ image: `skein/dataplane:${pkg.version}`, source: DATAPLANE_DIR }, null, 2)}\n`);
+  await writeFile(join(work, 'image.json'), `${JSON.stringify({ image: `skein/dataplane:${version}`, source: DATAPLANE_DIR }, null, 2)}\n`);
   await chmodTree(work);
   await chmod(work, 0o555);
-  await rm(dest, { recursive: true, force: true });
-  await mkdir(dirname(dest), { recursive: true });
-  await rename(work, dest);
-  return image;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { HttpFailure } from '../errors.js';
 import type { Logger } from 'pino';
 import type { Target } from '../tcp/forward.js';
 import { answerFailure, type ExchangeContext } from './forwarder.js';
-import { clientResponseHeaders, trailerPairs, type RequestScan } from './headers.js';
+import { clientResponseHeaders, safeReasonPhrase, trailerPairs, type RequestScan } from './headers.js';
 
 /** What a request needs from its listener: resolved once per listener, shared by all its requests. */
 export interface ExchangeHost {
@@ -66,21 +66,36 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
+    // The client went away while the request waited for a pooled connection: undici calls onConnect
+    // only when it starts the request, so clientClosed() had nothing to abort then. Sent anyway, the
+    // response stalled on a 'drain' that never comes and held the pool slot for good.
+    if (this.done) abort(CLIENT_GONE);
   }
 
   onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx other than 100/101 (103 Early Hints) are not relayed, as before; 100 never comes (no Expect here).
     if (statusCode < 200) return true;
+    if (this.res.destroyed) return this.clientGone();
     this.resumeUpstream = resume;
     const http11 = this.req.httpVersion === '1.1';
-    const connection = http11 ? (this.closeAfter() ? 'close' : 'keep-alive') : undefined;
+    // A response that came before the request body ended (413, 401 to an upload): the rest of the body
+    // will not be read, so the client connection cannot carry another request (Node's server does the same).
+    const close = this.closeAfter() || !this.req.complete;
+    const connection = http11 ? (close ? 'close' : 'keep-alive') : undefined;
     const list = clientResponseHeaders(headers, connection, !http11, this);
-    if (statusText) this.res.writeHead(statusCode, statusText, list);
-    else this.res.writeHead(statusCode, list);
+    this.res.writeHead(statusCode, safeReasonPhrase(statusCode, statusText || undefined), list);
     return true;
   }
 
+  /** The client's response is gone (destroyed): stop the upstream request instead of waiting on it. */
+  private clientGone(): boolean {
+    this.done = true;
+    this.abortUpstream?.(CLIENT_GONE);
+    return false;
+  }
+
   onData(chunk: Buffer): boolean {
+    if (this.res.destroyed) return this.clientGone();
     this.bytesOut += chunk.length;
     // The body's last chunk: llhttp reports the message complete in the same parse, onComplete ends with it.
     if (this.bytesOut === this.contentLength) {

@@ -11,13 +11,14 @@
 //  - it has no keep-alive by default: a pooled Agent per upstream is passed in;
 //  - it emits 'proxyReq' only without an Expect header: the pooled agent hands us each request (pool.ts).
 import type http from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { createRequire } from 'node:module';
 import type HttpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import { httpFailureFor, UpstreamResponseTimeoutError, type HttpFailure } from '../errors.js';
 import type { UpstreamPools } from './pool.js';
-import { stripResponseHopByHop, trailerPairs } from './headers.js';
+import { safeReasonPhrase, stripResponseHopByHop, trailerPairs } from './headers.js';
 
 export type { Target } from '../tcp/forward.js';
 import type { Target } from '../tcp/forward.js';
@@ -123,6 +124,9 @@ export class HttpForwarder {
     const ctx = this.exchanges.get(req);
     if (!ctx) return;
     stripResponseHopByHop(proxyRes.headers);
+    // http-proxy copies the reason phrase into res.statusMessage; a control character in it threw
+    // ERR_INVALID_CHAR outside any handler and the proxy process exited.
+    proxyRes.statusMessage = safeReasonPhrase(proxyRes.statusCode ?? 502, proxyRes.statusMessage);
     if (req.httpVersion === '1.1') proxyRes.headers.connection = ctx.closeAfter() ? 'close' : 'keep-alive';
     proxyRes.on('data', (chunk: Buffer) => { ctx.bytesOut += chunk.length; });
     // Registered before http-proxy pipes proxyRes into res, so the trailers are added before res.end().
@@ -154,7 +158,8 @@ export function answerFailure(err: unknown, res: http.ServerResponse, ctx: Excha
   ctx.onFailure(failure, err);
   if (!res.headersSent && !res.writableEnded && !res.destroyed) {
     const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${failure.code}\n`;
-    res.writeHead(failure.status, {
+    // The reason phrase given: a failed writeHead may have left the upstream's (invalid) one on res.
+    res.writeHead(failure.status, STATUS_CODES[failure.status] ?? '', {
       'x-skein-error': failure.code, 'content-type': 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(body), connection: 'close',
     });

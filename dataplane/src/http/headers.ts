@@ -3,6 +3,7 @@
 // the raw [name, value, …] lists; stripRequestHopByHop/ensureRequestId edit req.headers for http-proxy.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { STATUS_CODES } from 'node:http';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'http2-settings'];
 /** Never removed even when listed in Connection: removing them would change the message framing. */
@@ -166,6 +167,17 @@ export function clientResponseHeaders(
 }
 
 /** Raw trailer pairs (Buffers from undici, strings from Node) as the [name, value] tuples addTrailers takes. */
+// RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). Anything else (a control character)
+// makes Node's writeHead throw ERR_INVALID_CHAR, which crashed the proxy on the http-proxy path and left
+// the client unanswered on the undici path.
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The upstream's reason phrase when it is valid, else the standard one for the status. */
+export function safeReasonPhrase(status: number, text: string | undefined): string {
+  if (text !== undefined && REASON_PHRASE.test(text)) return text;
+  return STATUS_CODES[status] ?? '';
+}
+
 export function trailerPairs(raw: ReadonlyArray<Buffer | string>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);

@@ -142,6 +142,9 @@ export function clientResponseHeaders(
   const out: string[] = [];
   head.contentLength = -1;
   let listed: Set<string> | undefined;
+  // A Transfer-Encoding whose last coding is not chunked (gzip alone) ends its body by closing
+  // (RFC 9112 §6.3): forwarded with keep-alive, the client would wait for an end that never comes.
+  let closeDelimited = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');
     const lower = name.toLowerCase();
@@ -156,17 +159,19 @@ export function clientResponseHeaders(
     if (HOP_BY_HOP_SET.has(lower)) continue;
     if (lower === 'content-length') head.contentLength = Number(value);
     // An HTTP/1.0 client cannot read chunked framing: Node then ends the body by closing (as http-proxy did).
-    else if (http10 && lower === 'transfer-encoding') continue;
+    else if (lower === 'transfer-encoding') {
+      if (!/(^|,)[ \t]*chunked[ \t]*$/i.test(value)) closeDelimited = true;
+      if (http10) continue;
+    }
     out.push(name, value);
   }
   if (listed !== undefined) {
     for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
   }
-  if (connection !== undefined) out.push('connection', connection);
+  if (connection !== undefined) out.push('connection', closeDelimited ? 'close' : connection);
   return out;
 }
 
-/** Raw trailer pairs (Buffers from undici, strings from Node) as the [name, value] tuples addTrailers takes. */
 // RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). Anything else (a control character)
 // makes Node's writeHead throw ERR_INVALID_CHAR, which crashed the proxy on the http-proxy path and left
 // the client unanswered on the undici path.
@@ -178,6 +183,7 @@ export function safeReasonPhrase(status: number, text: string | undefined): stri
   return STATUS_CODES[status] ?? '';
 }
 
+/** Raw trailer pairs (Buffers from undici, strings from Node) as the [name, value] tuples addTrailers takes. */
 export function trailerPairs(raw: ReadonlyArray<Buffer | string>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);

@@ -47,6 +47,17 @@ describe('upstream faults through the HTTP path', () => {
     assert.match(chunked, /^HTTP\/1\.1 200 OK\r\n/, 'the proxy answered (it used to exit with ERR_INVALID_CHAR)');
   });
 
+  it('a response whose body ends by close (Transfer-Encoding: gzip alone) closes the client connection', async () => {
+    const port = await proxyTo(net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nbody-until-close'));
+    }));
+    // A keep-alive request that does not close its side: the answer must end with the connection.
+    const answer = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { end: false });
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.match(answer, /body-until-close$/);
+  });
+
   it('a client that resets while its request waits for the only pooled connection does not cost the slot', async () => {
     const big = Buffer.alloc(4 << 20, 97);
     const port = await proxyTo(http.createServer((req, res) => {

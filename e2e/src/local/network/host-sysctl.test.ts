@@ -32,6 +32,8 @@ describe('host-wide sysctls shared by instances', () => {
     assert.equal(existsSync(join(reg.dir, 'net.ipv6.conf.all.forwarding.json')), false);
     releaseSysctl(key, b, reg);
     assert.equal(value(), '0', 'a second release is a no-op');
+    // Every down releases (whether or not it held anything): no empty registry folder is left behind.
+    assert.equal(existsSync(reg.dir), false);
   });
 
   it('a holder whose state dir no longer records an instance does not keep it set forever', () => {

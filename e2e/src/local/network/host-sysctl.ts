@@ -4,7 +4,7 @@
 // value from before the first of them is kept in one host-wide record with the state dirs that hold
 // it; each `down` (also after a crash: the journal names the key) lets go, and the last one restores
 // the value. A holder whose state dir no longer records an instance (instance.json gone) is dropped.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SysctlRegistry {
@@ -61,14 +61,15 @@ function writeRecord(reg: SysctlRegistry, key: string, rec: SysctlRecord): void 
 
 /** A lock directory: mkdir is atomic. A lock older than 10 s is a crashed holder's and is broken. */
 function withLock(reg: SysctlRegistry, f: () => void): void {
-  mkdirSync(reg.dir, { recursive: true, mode: 0o700 });
   const lock = join(reg.dir, '.lock');
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
+      mkdirSync(reg.dir, { recursive: true, mode: 0o700 });
       mkdirSync(lock);
       break;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another instance removed the empty dir just now
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       try { if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { recursive: true, force: true }); } catch { /* just released */ }
       if (Date.now() > deadline) throw new Error(`${lock} is held by another skein-local for over 15 s: remove it if no skein-local runs`);
@@ -79,6 +80,8 @@ function withLock(reg: SysctlRegistry, f: () => void): void {
     f();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+    // Nothing held host-wide any more (the usual case: kernels with per-bridge forwarding): leave no folder.
+    try { rmdirSync(reg.dir); } catch { /* records remain, or another instance holds the lock */ }
   }
 }
 

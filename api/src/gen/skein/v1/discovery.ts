@@ -179,6 +179,34 @@ export interface Snapshot {
   services: Service[];
   workloads: Workload[];
   policies: TrafficPermission[];
+  /** The calling sidecar's own pod: identity, inbound ports and how each is handled. */
+  self:
+    | Proxy
+    | undefined;
+  /**
+   * Roots a sidecar trusts for peer certificates, PEM, one per entry. During a root rotation it holds
+   * the old and the new root, so connections in either direction keep verifying (docs/identity.md).
+   */
+  trustAnchorsPem: string[];
+}
+
+/** The caller itself, as the control plane sees it. */
+export interface Proxy {
+  podName: string;
+  namespace: string;
+  spiffeId: string;
+  /** status.podIPs (one per family). */
+  ips: string[];
+  /** Ports the app's containers declare, with the protocol hint of each. */
+  inboundPorts: InboundPort[];
+  /** skein.io/opaque-ports of the pod (never detected). */
+  opaquePorts: number[];
+}
+
+export interface InboundPort {
+  name: string;
+  port: number;
+  protocol: Protocol;
 }
 
 export interface Mesh {
@@ -193,7 +221,9 @@ export interface Mesh {
 export interface ServicePort {
   name: string;
   port: number;
+  /** Numeric targetPort; 0 when it is a name (then each endpoint's `ports[name]` says the number). */
   targetPort: number;
+  /** From appProtocol, else the port name's prefix (http-, tcp-, grpc-…, Istio's convention), else detect. */
   protocol: Protocol;
 }
 
@@ -215,6 +245,8 @@ export interface Endpoint {
   spiffeId: string;
   podName: string;
   nodeName: string;
+  /** Namespace of the endpoint's pod (may differ from the Service's for a selector-less Service). */
+  podNamespace: string;
 }
 
 export interface Endpoint_PortsEntry {
@@ -230,6 +262,8 @@ export interface Workload {
   spiffeId: string;
   labels: { [key: string]: string };
   opaquePorts: number[];
+  /** All of the pod's addresses (status.podIPs); `ip` is the first of them. */
+  ips: string[];
 }
 
 export interface Workload_LabelsEntry {
@@ -437,7 +471,15 @@ export const WatchRequest: MessageFns<WatchRequest> = {
 };
 
 function createBaseSnapshot(): Snapshot {
-  return { version: "", mesh: undefined, services: [], workloads: [], policies: [] };
+  return {
+    version: "",
+    mesh: undefined,
+    services: [],
+    workloads: [],
+    policies: [],
+    self: undefined,
+    trustAnchorsPem: [],
+  };
 }
 
 export const Snapshot: MessageFns<Snapshot> = {
@@ -456,6 +498,12 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     for (const v of message.policies) {
       TrafficPermission.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.self !== undefined) {
+      Proxy.encode(message.self, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.trustAnchorsPem) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -513,6 +561,22 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.policies.push(TrafficPermission.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.self = Proxy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trustAnchorsPem.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -536,6 +600,12 @@ export const Snapshot: MessageFns<Snapshot> = {
       policies: globalThis.Array.isArray(object?.policies)
         ? object.policies.map((e: any) => TrafficPermission.fromJSON(e))
         : [],
+      self: isSet(object.self) ? Proxy.fromJSON(object.self) : undefined,
+      trustAnchorsPem: globalThis.Array.isArray(object?.trustAnchorsPem)
+        ? object.trustAnchorsPem.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.trust_anchors_pem)
+        ? object.trust_anchors_pem.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -556,6 +626,12 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.policies?.length) {
       obj.policies = message.policies.map((e) => TrafficPermission.toJSON(e));
     }
+    if (message.self !== undefined) {
+      obj.self = Proxy.toJSON(message.self);
+    }
+    if (message.trustAnchorsPem?.length) {
+      obj.trustAnchorsPem = message.trustAnchorsPem;
+    }
     return obj;
   },
 
@@ -569,6 +645,288 @@ export const Snapshot: MessageFns<Snapshot> = {
     message.services = object.services?.map((e) => Service.fromPartial(e)) || [];
     message.workloads = object.workloads?.map((e) => Workload.fromPartial(e)) || [];
     message.policies = object.policies?.map((e) => TrafficPermission.fromPartial(e)) || [];
+    message.self = (object.self !== undefined && object.self !== null) ? Proxy.fromPartial(object.self) : undefined;
+    message.trustAnchorsPem = object.trustAnchorsPem?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseProxy(): Proxy {
+  return { podName: "", namespace: "", spiffeId: "", ips: [], inboundPorts: [], opaquePorts: [] };
+}
+
+export const Proxy: MessageFns<Proxy> = {
+  encode(message: Proxy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podName !== "") {
+      writer.uint32(10).string(message.podName);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.spiffeId !== "") {
+      writer.uint32(26).string(message.spiffeId);
+    }
+    for (const v of message.ips) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.inboundPorts) {
+      InboundPort.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.opaquePorts.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.opaquePorts) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Proxy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spiffeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ips.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.inboundPorts.push(InboundPort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.opaquePorts.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.opaquePorts.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Proxy {
+    return {
+      podName: isSet(object.podName)
+        ? globalThis.String(object.podName)
+        : isSet(object.pod_name)
+        ? globalThis.String(object.pod_name)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      spiffeId: isSet(object.spiffeId)
+        ? globalThis.String(object.spiffeId)
+        : isSet(object.spiffe_id)
+        ? globalThis.String(object.spiffe_id)
+        : "",
+      ips: globalThis.Array.isArray(object?.ips) ? object.ips.map((e: any) => globalThis.String(e)) : [],
+      inboundPorts: globalThis.Array.isArray(object?.inboundPorts)
+        ? object.inboundPorts.map((e: any) => InboundPort.fromJSON(e))
+        : globalThis.Array.isArray(object?.inbound_ports)
+        ? object.inbound_ports.map((e: any) => InboundPort.fromJSON(e))
+        : [],
+      opaquePorts: globalThis.Array.isArray(object?.opaquePorts)
+        ? object.opaquePorts.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.opaque_ports)
+        ? object.opaque_ports.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Proxy): unknown {
+    const obj: any = {};
+    if (message.podName !== "") {
+      obj.podName = message.podName;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.spiffeId !== "") {
+      obj.spiffeId = message.spiffeId;
+    }
+    if (message.ips?.length) {
+      obj.ips = message.ips;
+    }
+    if (message.inboundPorts?.length) {
+      obj.inboundPorts = message.inboundPorts.map((e) => InboundPort.toJSON(e));
+    }
+    if (message.opaquePorts?.length) {
+      obj.opaquePorts = message.opaquePorts.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Proxy>): Proxy {
+    return Proxy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Proxy>): Proxy {
+    const message = createBaseProxy();
+    message.podName = object.podName ?? "";
+    message.namespace = object.namespace ?? "";
+    message.spiffeId = object.spiffeId ?? "";
+    message.ips = object.ips?.map((e) => e) || [];
+    message.inboundPorts = object.inboundPorts?.map((e) => InboundPort.fromPartial(e)) || [];
+    message.opaquePorts = object.opaquePorts?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseInboundPort(): InboundPort {
+  return { name: "", port: 0, protocol: 0 };
+}
+
+export const InboundPort: MessageFns<InboundPort> = {
+  encode(message: InboundPort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    if (message.protocol !== 0) {
+      writer.uint32(24).int32(message.protocol);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InboundPort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInboundPort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.protocol = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InboundPort {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      protocol: isSet(object.protocol) ? protocolFromJSON(object.protocol) : 0,
+    };
+  },
+
+  toJSON(message: InboundPort): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.protocol !== 0) {
+      obj.protocol = protocolToJSON(message.protocol);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InboundPort>): InboundPort {
+    return InboundPort.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InboundPort>): InboundPort {
+    const message = createBaseInboundPort();
+    message.name = object.name ?? "";
+    message.port = object.port ?? 0;
+    message.protocol = object.protocol ?? 0;
     return message;
   },
 };
@@ -983,7 +1341,7 @@ export const Service: MessageFns<Service> = {
 };
 
 function createBaseEndpoint(): Endpoint {
-  return { ip: "", ports: {}, ready: false, spiffeId: "", podName: "", nodeName: "" };
+  return { ip: "", ports: {}, ready: false, spiffeId: "", podName: "", nodeName: "", podNamespace: "" };
 }
 
 export const Endpoint: MessageFns<Endpoint> = {
@@ -1005,6 +1363,9 @@ export const Endpoint: MessageFns<Endpoint> = {
     }
     if (message.nodeName !== "") {
       writer.uint32(50).string(message.nodeName);
+    }
+    if (message.podNamespace !== "") {
+      writer.uint32(58).string(message.podNamespace);
     }
     return writer;
   },
@@ -1073,6 +1434,14 @@ export const Endpoint: MessageFns<Endpoint> = {
             message.nodeName = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.podNamespace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1118,6 +1487,11 @@ export const Endpoint: MessageFns<Endpoint> = {
         : isSet(object.node_name)
         ? globalThis.String(object.node_name)
         : "",
+      podNamespace: isSet(object.podNamespace)
+        ? globalThis.String(object.podNamespace)
+        : isSet(object.pod_namespace)
+        ? globalThis.String(object.pod_namespace)
+        : "",
     };
   },
 
@@ -1147,6 +1521,9 @@ export const Endpoint: MessageFns<Endpoint> = {
     if (message.nodeName !== "") {
       obj.nodeName = message.nodeName;
     }
+    if (message.podNamespace !== "") {
+      obj.podNamespace = message.podNamespace;
+    }
     return obj;
   },
 
@@ -1169,6 +1546,7 @@ export const Endpoint: MessageFns<Endpoint> = {
     message.spiffeId = object.spiffeId ?? "";
     message.podName = object.podName ?? "";
     message.nodeName = object.nodeName ?? "";
+    message.podNamespace = object.podNamespace ?? "";
     return message;
   },
 };
@@ -1259,7 +1637,7 @@ export const Endpoint_PortsEntry: MessageFns<Endpoint_PortsEntry> = {
 };
 
 function createBaseWorkload(): Workload {
-  return { ip: "", podName: "", namespace: "", spiffeId: "", labels: {}, opaquePorts: [] };
+  return { ip: "", podName: "", namespace: "", spiffeId: "", labels: {}, opaquePorts: [], ips: [] };
 }
 
 export const Workload: MessageFns<Workload> = {
@@ -1285,6 +1663,9 @@ export const Workload: MessageFns<Workload> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    for (const v of message.ips) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -1363,6 +1744,14 @@ export const Workload: MessageFns<Workload> = {
 
             break;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.ips.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1408,6 +1797,7 @@ export const Workload: MessageFns<Workload> = {
         : globalThis.Array.isArray(object?.opaque_ports)
         ? object.opaque_ports.map((e: any) => globalThis.Number(e))
         : [],
+      ips: globalThis.Array.isArray(object?.ips) ? object.ips.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -1437,6 +1827,9 @@ export const Workload: MessageFns<Workload> = {
     if (message.opaquePorts?.length) {
       obj.opaquePorts = message.opaquePorts.map((e) => Math.round(e));
     }
+    if (message.ips?.length) {
+      obj.ips = message.ips;
+    }
     return obj;
   },
 
@@ -1459,6 +1852,7 @@ export const Workload: MessageFns<Workload> = {
       {},
     );
     message.opaquePorts = object.opaquePorts?.map((e) => e) || [];
+    message.ips = object.ips?.map((e) => e) || [];
     return message;
   },
 };

@@ -299,10 +299,12 @@ export const CertifyResponse: MessageFns<CertifyResponse> = {
 export type IdentityService = typeof IdentityService;
 export const IdentityService = {
   /**
-   * Certify signs the CSR for the identity proven by the token.
-   * Errors: UNAUTHENTICATED (bad/expired token or wrong audience),
-   * INVALID_ARGUMENT (unparseable or oversized CSR), PERMISSION_DENIED
-   * (the CSR asks for an identity the token does not prove).
+   * Certify signs a certificate for the identity proven by the token. What the CSR itself names
+   * (subject, SANs) is ignored: only its public key and its signature (proof of possession) count.
+   * Errors: UNAUTHENTICATED (no token, bad signature, expired, wrong audience, not a service account),
+   * PERMISSION_DENIED (the pod the token is bound to no longer exists or has another UID),
+   * INVALID_ARGUMENT (CSR unparseable, its signature does not verify, unsupported key, oversized request),
+   * RESOURCE_EXHAUSTED (too many requests from one identity), UNAVAILABLE (CA not ready yet).
    */
   certify: {
     path: "/skein.v1.Identity/Certify" as const,
@@ -317,20 +319,24 @@ export const IdentityService = {
 
 export interface IdentityServer extends UntypedServiceImplementation {
   /**
-   * Certify signs the CSR for the identity proven by the token.
-   * Errors: UNAUTHENTICATED (bad/expired token or wrong audience),
-   * INVALID_ARGUMENT (unparseable or oversized CSR), PERMISSION_DENIED
-   * (the CSR asks for an identity the token does not prove).
+   * Certify signs a certificate for the identity proven by the token. What the CSR itself names
+   * (subject, SANs) is ignored: only its public key and its signature (proof of possession) count.
+   * Errors: UNAUTHENTICATED (no token, bad signature, expired, wrong audience, not a service account),
+   * PERMISSION_DENIED (the pod the token is bound to no longer exists or has another UID),
+   * INVALID_ARGUMENT (CSR unparseable, its signature does not verify, unsupported key, oversized request),
+   * RESOURCE_EXHAUSTED (too many requests from one identity), UNAVAILABLE (CA not ready yet).
    */
   certify: handleUnaryCall<CertifyRequest, CertifyResponse>;
 }
 
 export interface IdentityClient extends Client {
   /**
-   * Certify signs the CSR for the identity proven by the token.
-   * Errors: UNAUTHENTICATED (bad/expired token or wrong audience),
-   * INVALID_ARGUMENT (unparseable or oversized CSR), PERMISSION_DENIED
-   * (the CSR asks for an identity the token does not prove).
+   * Certify signs a certificate for the identity proven by the token. What the CSR itself names
+   * (subject, SANs) is ignored: only its public key and its signature (proof of possession) count.
+   * Errors: UNAUTHENTICATED (no token, bad signature, expired, wrong audience, not a service account),
+   * PERMISSION_DENIED (the pod the token is bound to no longer exists or has another UID),
+   * INVALID_ARGUMENT (CSR unparseable, its signature does not verify, unsupported key, oversized request),
+   * RESOURCE_EXHAUSTED (too many requests from one identity), UNAVAILABLE (CA not ready yet).
    */
   certify(
     request: CertifyRequest,

@@ -16,6 +16,8 @@ export interface StatePaths {
   readonly cpLog: string;
   readonly cpJson: string;
   readonly webhookCa: string;
+  /** The mesh trust anchors skein-cp publishes (its mesh-ca/trust-bundle.pem), copied into ConfigMap skein-ca-root. */
+  readonly meshTrustBundle: string;
   readonly saKey: string;
   readonly saPub: string;
   /** Objects as the API would show them, one JSON file per object: store/<kind>/<ns>/<name>.json. */
@@ -53,6 +55,7 @@ export function statePaths(cfg: Pick<LocalConfig, 'stateDir'>): StatePaths {
     cpLog: join(r, 'cp.log'),
     cpJson: join(cpDir, 'cp.json'),
     webhookCa: join(cpDir, 'webhook-ca.pem'),
+    meshTrustBundle: join(cpDir, 'mesh-ca', 'trust-bundle.pem'),
     saKey: join(r, 'sa-key.pem'),
     saPub: join(r, 'sa-pub.pem'),
     storeDir: join(r, 'store'),

@@ -93,3 +93,18 @@ test('--dataplane-image: default undefined (skein/dataplane:<version>), a regist
     assert.match(e.message, /registry\.example\.com\/skein\/dataplane/);
   }
 });
+
+test('identity flags: trust domain default and validation; local store and token key only together, only in local mode', () => {
+  assert.equal(configFromRecord({}, {}).trustDomain, 'cluster.local');
+  assert.equal(configFromRecord({ 'trust-domain': 'prod.example.org' }, {}).trustDomain, 'prod.example.org');
+  for (const bad of ['Cluster.Local', 'a..b', 'spiffe://x', 'x/y', '-x']) {
+    assert.equal(flagError(() => configFromRecord({ 'trust-domain': bad }, {})).flag, '--trust-domain', bad);
+  }
+  const c = configFromRecord({ mode: 'local', 'state-dir': '/s/cp', 'local-store': '/s/store', 'token-public-key': 's/sa-pub.pem' }, {});
+  assert.equal(c.localStore, '/s/store');
+  assert.ok(c.tokenPublicKey?.startsWith('/') && c.tokenPublicKey.endsWith('/s/sa-pub.pem'));
+  assert.equal(flagError(() => configFromRecord({ mode: 'local', 'state-dir': '/s', 'local-store': '/x' }, {})).flag, '--token-public-key');
+  assert.equal(flagError(() => configFromRecord({ 'local-store': '/x' }, {})).flag, '--local-store');
+  const plain = configFromRecord({ mode: 'local', 'state-dir': '/s' }, {});
+  assert.equal(plain.localStore, undefined);
+});

@@ -28,6 +28,12 @@ export interface CpConfig {
   readonly namespace: string;
   /** Identity of this replica in the Lease (env POD_NAME, else hostname-pid). */
   readonly podName: string;
+  /** SPIFFE trust domain of the mesh: spiffe://<trustDomain>/ns/<ns>/sa/<sa>. */
+  readonly trustDomain: string;
+  /** Local mode: skein-local's object store (<dir>/<Kind>/<ns>/<name>.json) that discovery reads. */
+  readonly localStore: string | undefined;
+  /** Local mode: the public key that verifies skein-local's service account tokens (PEM). */
+  readonly tokenPublicKey: string | undefined;
   readonly help: boolean;
 }
 
@@ -47,6 +53,9 @@ export const USAGE = `Usage: skein-cp [flags]
                               API server (local mode: auto = false)
   --dataplane-image IMAGE     image of the injected skein-init and skein-proxy (default
                               skein/dataplane:<skein-cp version>; set it when images come from a registry)
+  --trust-domain NAME         SPIFFE trust domain of the mesh (default cluster.local)
+  --local-store DIR           local mode: skein-local's object store, read by discovery
+  --token-public-key FILE     local mode: public key (PEM) of skein-local's service account tokens
   --log-level LEVEL           fatal|error|warn|info|debug|trace|silent (default info)
   --help                      print this help
 
@@ -68,6 +77,9 @@ const FLAG_SPEC = {
   'native-sidecar': { type: 'string' },
   'dataplane-image': { type: 'string' },
   'log-level': { type: 'string' },
+  'trust-domain': { type: 'string' },
+  'local-store': { type: 'string' },
+  'token-public-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,6 +116,18 @@ export function configFromRecord(flags: FlagRecord, env: EnvRecord, hostname = '
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
     throw new ConfigError('POD_NAMESPACE', `"${namespace}" is not a valid namespace name; set it to the namespace skein-cp runs in (the Deployment passes metadata.namespace) or unset it for ${DEFAULT_NAMESPACE}`);
   }
+  const localStore = optionalString('--local-store', flags['local-store']);
+  const tokenPublicKey = optionalString('--token-public-key', flags['token-public-key']);
+  for (const [flag, value] of [['--local-store', localStore], ['--token-public-key', tokenPublicKey]] as const) {
+    if (mode === 'kubernetes' && value !== undefined) throw new ConfigError(flag, 'is only used with --mode local; kubernetes mode reads the API server');
+  }
+  if (mode === 'local' && (localStore === undefined) !== (tokenPublicKey === undefined)) {
+    throw new ConfigError(localStore === undefined ? '--local-store' : '--token-public-key', 'local mode needs both --local-store and --token-public-key to serve identity and discovery (skein-local passes both)');
+  }
+  const trustDomain = optionalString('--trust-domain', flags['trust-domain']) ?? 'cluster.local';
+  if (!/^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/.test(trustDomain) || trustDomain.includes('..')) {
+    throw new ConfigError('--trust-domain', `"${trustDomain}" is not a SPIFFE trust domain: lower-case letters, digits, dots and dashes, e.g. cluster.local`);
+  }
   return {
     mode,
     kubeconfig,
@@ -117,6 +141,9 @@ export function configFromRecord(flags: FlagRecord, env: EnvRecord, hostname = '
     logLevel: oneOf('--log-level', flags['log-level'], LOG_LEVELS, 'info'),
     namespace,
     podName: env['POD_NAME']?.trim() || `${hostname}-${process.pid}`,
+    trustDomain,
+    localStore: localStore === undefined ? undefined : resolve(localStore),
+    tokenPublicKey: tokenPublicKey === undefined ? undefined : resolve(tokenPublicKey),
     help: flags['help'] === true,
   };
 }

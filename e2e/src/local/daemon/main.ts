@@ -5,15 +5,15 @@ import type { Server } from 'node:http';
 import type { LocalConfig } from '../config.js';
 import { gateway } from '../network/cidr.js';
 import { bridgeExists, setupHostNetwork } from '../network/host-net.js';
-import { rootLogger } from '../log.js';
+import { rootLogger, type Logger } from '../log.js';
 import type { Service } from '../model/types.js';
-import { statePaths } from '../paths.js';
+import { statePaths, type StatePaths } from '../paths.js';
 import { takeInventory, removedBetween, type RemovedCounts } from '../state/inventory.js';
 import { Journal, processStartTime } from '../state/journal.js';
 import { Store } from '../store/store.js';
 import { ensureSigningKey } from '../volumes/token.js';
 import { startApiServer, type ApiState } from './api-server.js';
-import { startControlPlane, type RunningControlPlane } from './control-plane.js';
+import { readCaRoot, startControlPlane, type RunningControlPlane } from './control-plane.js';
 import { pullDataplaneImage } from './image.js';
 import { prepareStateDir } from '../state/layout.js';
 import { LocalNode } from './node.js';
@@ -34,10 +34,12 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
   let cp: RunningControlPlane | undefined;
   let server: Server | undefined;
   let stopping = false;
+  let caRootTimer: NodeJS.Timeout | undefined;
   let stopped: Promise<RemovedCounts> | undefined;
   /** Stops the pods and skein-cp (once); resolves with what that removed from the host, for `down`'s summary. */
   const stopAll = (): Promise<RemovedCounts> => (stopped ??= (async () => {
     stopping = true;
+    clearInterval(caRootTimer);
     log.info('shutting down: stopping pods and skein-cp');
     const before = await takeInventory(cfg, paths);
     await node?.shutdown().catch((err: Error) => log.error({ err: err.message }, 'stopping pods failed'));
@@ -69,13 +71,15 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     await setupHostNetwork(cfg, journal);
     await pullDataplaneImage(paths, log.child({ component: 'images' }));
     const key = await ensureSigningKey(paths.saKey, paths.saPub);
+    // The store first: skein-cp's discovery reads it (--local-store) from its first moment.
+    await rm(paths.storeDir, { recursive: true, force: true });
+    const store = new Store(paths.storeDir);
     log.info('starting skein-cp --mode local');
     cp = await startControlPlane(cfg, paths, journal);
     log.info({ ...cp.info }, 'skein-cp ready');
-    await rm(paths.storeDir, { recursive: true, force: true });
-    const store = new Store(paths.storeDir);
     node = new LocalNode(cfg, paths, store, journal, log, key);
-    node.bootstrap(cp.caPem);
+    node.bootstrap(cp.caRoot);
+    caRootTimer = watchCaRoot(node, paths, log);
     await exposeControlPlane(node, cp);
     // Like kubelet for the control-plane pod: restart skein-cp if it dies (ports change; rules follow).
     const superviseCp = (running: RunningControlPlane): void => {
@@ -89,6 +93,7 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
             cp = await startControlPlane(cfg, paths, journal);
             state.error = undefined;
             await exposeControlPlane(node!, cp);
+            node!.setCaRoot(cp.caRoot);
             log.info({ ...cp.info }, 'skein-cp restarted');
             superviseCp(cp);
             return;
@@ -109,6 +114,15 @@ export async function runDaemon(cfg: LocalConfig): Promise<number> {
     await shutdown(1);
   }
   return finished;
+}
+
+/** skein-cp rewrites its trust bundle on a root rotation: the ConfigMaps follow within 2 s. */
+function watchCaRoot(node: LocalNode, paths: StatePaths, log: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    readCaRoot(paths).then((caRoot) => node.setCaRoot(caRoot), (err: Error) => log.warn({ err: err.message }, 'cannot read skein-cp\'s CA files'));
+  }, 2000);
+  timer.unref();
+  return timer;
 }
 
 /** skein-cp listens on loopback; pods reach it as skein-cp.skein-system.svc through a DNAT to 127.0.0.1. */

@@ -27,6 +27,7 @@ import { checkMemoryVolumes } from '../volumes/tmpfs.js';
 import { validateVolumes } from '../volumes/validate.js';
 import { randomSuffix } from '../store/names.js';
 import type { Store } from '../store/store.js';
+import type { CaRootData } from './control-plane.js';
 import { DeploymentController } from './deployments.js';
 import { podNetNames } from '../network/pod-net.js';
 
@@ -39,7 +40,7 @@ export class LocalNode {
   readonly services: ServiceController;
   readonly deployments: DeploymentController;
   private readonly workers = new Map<string, PodWorker>();
-  private caPem = '';
+  private caRoot: CaRootData = { 'root-cert.pem': '', 'control-plane-ca.pem': '' };
 
   constructor(readonly cfg: LocalConfig, readonly paths: StatePaths, readonly store: Store, readonly journal: Journal,
     readonly log: Logger, private readonly signingKey: KeyObject) {
@@ -52,9 +53,9 @@ export class LocalNode {
     });
   }
 
-  /** Namespaces that always exist, and the CA placeholder ConfigMap in each. */
-  bootstrap(caPem: string): void {
-    this.caPem = caPem;
+  /** Namespaces that always exist, and ConfigMap skein-ca-root in each. */
+  bootstrap(caRoot: CaRootData): void {
+    this.caRoot = caRoot;
     for (const ns of ['default', 'kube-system', 'skein-system']) {
       if (!this.store.get('Namespace', undefined, ns)) this.putNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
@@ -179,12 +180,22 @@ export class LocalNode {
   private putNamespace(o: KubeObject): 'created' | 'configured' | 'unchanged' {
     o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name! };
     const action = this.putIfChanged(o);
-    const ns = o.metadata.name!;
-    if (!this.store.get('ConfigMap', ns, 'skein-ca-root')) {
-      // Placeholder until the mesh CA exists: the webhook's serving CA stands in for the root certificate.
-      this.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'skein-ca-root', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'skein-local' } }, data: { 'root-cert.pem': this.caPem } });
-    }
+    this.putCaRoot(o.metadata.name!);
     return action;
+  }
+
+  /** New trust anchors (a root rotation) or a new serving CA (skein-cp restarted): rewrites skein-ca-root everywhere. */
+  setCaRoot(caRoot: CaRootData): void {
+    if (JSON.stringify(caRoot) === JSON.stringify(this.caRoot)) return;
+    this.caRoot = caRoot;
+    for (const ns of this.store.list('Namespace')) this.putCaRoot(ns.metadata.name!);
+  }
+
+  /** What skein-cp's publisher does on a cluster: ConfigMap skein-ca-root in the namespace, kept equal to the current roots. */
+  private putCaRoot(ns: string): void {
+    const have = this.store.get<KubeObject & { data?: Record<string, string> }>('ConfigMap', ns, 'skein-ca-root');
+    if (have && JSON.stringify(have.data) === JSON.stringify(this.caRoot)) return;
+    this.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'skein-ca-root', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'skein-local' } }, data: { ...this.caRoot } });
   }
 
   private putIfChanged(o: KubeObject): 'created' | 'configured' | 'unchanged' {

@@ -9,6 +9,10 @@ import type { ServiceRule } from '../network/iptables-render.js';
 import { writePodHosts } from '../network/pod-net.js';
 import type { Store } from '../store/store.js';
 import { clusterIPsOf, serviceRules } from './endpoints.js';
+import { endpointSlicesFor, MANAGED_BY, MANAGED_BY_LABEL, type EndpointSlice } from './endpoint-slices.js';
+
+/** The node name skein-local's pods run on (spec.nodeName, EndpointSlice nodeName). */
+const LOCAL_NODE_NAME = 'skein-local';
 
 export interface PodHostsTarget { pod: Pod; ip: string; ip6?: string; netns: string }
 
@@ -53,7 +57,26 @@ export class ServiceController {
       .filter((s) => s.ips.length > 0);
   }
 
+  /** The endpointslice controller's job: our slices follow Services and pods; user-made slices are left alone. */
+  private syncEndpointSlices(): void {
+    const pods = this.store.list<Pod>('Pod');
+    const want = new Map<string, EndpointSlice>();
+    for (const s of this.store.list<Service>('Service')) {
+      for (const slice of endpointSlicesFor(s, pods, LOCAL_NODE_NAME)) want.set(`${slice.metadata.namespace}/${slice.metadata.name}`, slice);
+    }
+    const content = (o: EndpointSlice): string => JSON.stringify([o.metadata.labels, o.metadata.ownerReferences, o.addressType, o.endpoints, o.ports]);
+    for (const have of this.store.list<EndpointSlice>('EndpointSlice')) {
+      if (have.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) continue;
+      const key = `${have.metadata.namespace}/${have.metadata.name}`;
+      const next = want.get(key);
+      if (!next) this.store.delete('EndpointSlice', have.metadata.namespace, have.metadata.name!);
+      else if (content(next) === content(have)) want.delete(key);
+    }
+    for (const slice of want.values()) this.store.put(slice);
+  }
+
   private async sync(): Promise<void> {
+    this.syncEndpointSlices();
     const rules = [...[...this.extra.values()].flat(), ...serviceRules(this.store.list<Service>('Service'), this.store.list<Pod>('Pod'))];
     const text = JSON.stringify(rules);
     if (text !== this.lastRules) {

@@ -14,6 +14,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Pod', apiVersions: ['v1'], namespaced: true, aliases: ['pod', 'pods', 'po'] },
   { kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true, aliases: ['deployment', 'deployments', 'deploy'] },
   { kind: 'Service', apiVersions: ['v1'], namespaced: true, aliases: ['service', 'services', 'svc'] },
+  { kind: 'EndpointSlice', apiVersions: ['discovery.k8s.io/v1'], namespaced: true, aliases: ['endpointslice', 'endpointslices'] },
   { kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true, aliases: ['serviceaccount', 'serviceaccounts', 'sa'] },
   { kind: 'ConfigMap', apiVersions: ['v1'], namespaced: true, aliases: ['configmap', 'configmaps', 'cm'] },
   { kind: 'Secret', apiVersions: ['v1'], namespaced: true, aliases: ['secret', 'secrets'] },

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   iptables iproute2 procps psmisc util-linux conntrack   # network namespaces, capture rules, process control
   curl nghttp2-client redis-server redis-tools socat netcat-openbsd  # real clients/servers used through the mesh
+  openssh-server openssh-client mariadb-server mariadb-client        # server-speaks-first protocols through the mesh
+  tcpdump                                                # captures on the bridge: nothing in clear between sidecars
   haproxy wrk                                            # the benchmark baseline and load
   python3 make g++                                       # node-gyp builds the SO_ORIGINAL_DST addon
   protobuf-compiler jq openssl                           # openssl: throwaway certificates in the e2e tests
@@ -27,8 +29,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's redis-server package starts a system instance; the mesh tests start their own.
-systemctl disable --now redis-server >/dev/null 2>&1 || true
+# Debian's server packages start system instances; the mesh tests start their own.
+for unit in redis-server mariadb ssh; do systemctl disable --now "$unit" >/dev/null 2>&1 || true; done
 
 # Build native addons against the headers of the Node.js that runs them.
 if [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi

@@ -53,7 +53,15 @@ export interface RunConfig {
   logLevel: LevelWithSilent;
   probes: OriginalProbes;
   pod: { name?: string; namespace?: string; serviceAccount?: string; nodeName?: string };
-  controlPlane: { address?: string; tokenPath?: string; caPath?: string };
+  /**
+   * skein-cp (SKEIN_CP_ADDRESS host:port); unset = standalone (no certificate, every destination passthrough).
+   * tokenPath: the projected token (re-read on every call); caPath: the mesh trust anchors (root-cert.pem);
+   * cpCaPath: the CA of skein-cp's own serving certificate (control-plane-ca.pem), re-read on every reconnect.
+   * With an address, parseRunConfig requires tokenPath, cpCaPath, POD_NAME and POD_NAMESPACE.
+   */
+  controlPlane: { address?: string; tokenPath?: string; caPath?: string; cpCaPath?: string };
+  /** Lifetime asked of skein-cp for the workload certificate (--cert-ttl), seconds; 0 = the mesh's certTTL. */
+  certTtlSeconds: number;
   /**
    * SKEIN_DP_ORIG_DST_OVERRIDE=host:port sends every captured connection there instead of reading
    * SO_ORIGINAL_DST (like linkerd's test-only orig-dst override): running the proxy without iptables.
@@ -85,6 +93,7 @@ const RUN_OPTIONS = {
   'max-upstream-sockets': { type: 'string' },
   'max-upstream-pools': { type: 'string' },
   'access-log': { type: 'string' },
+  'cert-ttl': { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
@@ -100,8 +109,10 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --bind-address <ip>         address of the capture listeners (default :: dual-stack, 0.0.0.0 without IPv6)
   --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
   --access-log on|off         one log line per HTTP request (default on)
+  --cert-ttl <dur>            certificate lifetime to ask skein-cp for, capped by the mesh's certTTL (default: the mesh's)
 env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
-     SKEIN_TOKEN_PATH, SKEIN_CA_PATH; SKEIN_DP_ORIG_DST_OVERRIDE=ip:port (no iptables: send everything there)`;
+     SKEIN_TOKEN_PATH, SKEIN_CA_PATH, SKEIN_CP_CA_PATH (with SKEIN_CP_ADDRESS: SKEIN_TOKEN_PATH, SKEIN_CP_CA_PATH,
+     POD_NAME and POD_NAMESPACE are required); SKEIN_DP_ORIG_DST_OVERRIDE=ip:port (no iptables: send everything there)`;
 
 /** Parses `skein-dp run` flags (argv after `run`) and the downward-API env. Throws ConfigError. */
 export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
@@ -120,6 +131,9 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
   const podIP = nonEmpty(env['POD_IP']);
   const detectTimeoutMs = duration('detect-timeout', 1000);
   if (detectTimeoutMs === 0) throw new ConfigError('--detect-timeout', 'must be greater than 0');
+  const certTtlMs = duration('cert-ttl', 0);
+  if (certTtlMs !== 0 && certTtlMs < 1000) throw new ConfigError('--cert-ttl', 'must be at least 1s (or 0: the mesh\'s certTTL)');
+  const controlPlane = parseControlPlane(env);
   return {
     ports: {
       outbound: port('outbound-port', DEFAULT_PORTS.outbound),
@@ -148,11 +162,46 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
       serviceAccount: nonEmpty(env['SERVICE_ACCOUNT']), nodeName: nonEmpty(env['NODE_NAME']),
     }),
     origDstOverride: parseOverride(env['SKEIN_DP_ORIG_DST_OVERRIDE']),
-    controlPlane: dropUndefined({
-      address: nonEmpty(env['SKEIN_CP_ADDRESS']), tokenPath: nonEmpty(env['SKEIN_TOKEN_PATH']),
-      caPath: nonEmpty(env['SKEIN_CA_PATH']),
-    }),
+    controlPlane,
+    certTtlSeconds: Math.ceil(certTtlMs / 1000),
   };
+}
+
+/**
+ * SKEIN_CP_* and the files they name. Without SKEIN_CP_ADDRESS the sidecar is standalone; with it, what the
+ * Certify and Watch calls need must be there, or the sidecar would start and never become ready.
+ */
+function parseControlPlane(env: Env): RunConfig['controlPlane'] {
+  const controlPlane = dropUndefined({
+    address: nonEmpty(env['SKEIN_CP_ADDRESS']), tokenPath: nonEmpty(env['SKEIN_TOKEN_PATH']),
+    caPath: nonEmpty(env['SKEIN_CA_PATH']), cpCaPath: nonEmpty(env['SKEIN_CP_CA_PATH']),
+  });
+  if (controlPlane.address === undefined) return controlPlane;
+  if (splitHostPort(controlPlane.address) === undefined) {
+    throw new ConfigError('SKEIN_CP_ADDRESS', `"${controlPlane.address}" is not host:port (e.g. skein-cp.skein-system.svc:15012)`);
+  }
+  const required: Array<[string, string]> = [
+    ['SKEIN_TOKEN_PATH', 'the projected service account token (audience skein-cp) that proves who this pod is'],
+    ['SKEIN_CP_CA_PATH', 'the CA that signed skein-cp\'s certificate (control-plane-ca.pem of ConfigMap skein-ca-root)'],
+    ['POD_NAME', 'the pod\'s name (downward API metadata.name), which discovery is asked for'],
+    ['POD_NAMESPACE', 'the pod\'s namespace (downward API metadata.namespace)'],
+  ];
+  for (const [name, what] of required) {
+    if (nonEmpty(env[name]) === undefined) {
+      throw new ConfigError(name, `is required when SKEIN_CP_ADDRESS is set: ${what}. ` +
+        'The injector sets it; unset SKEIN_CP_ADDRESS to run standalone (no mTLS)');
+    }
+  }
+  return controlPlane;
+}
+
+/** "host:port", "[v6]:port" → its parts; undefined when it is not that shape or the port is not 1–65535. */
+export function splitHostPort(address: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(address);
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (match[1] ?? match[2]) as string, port };
 }
 
 export interface WaitConfig { timeoutMs: number; adminPort: number; intervalMs: number }

@@ -30,6 +30,9 @@ export const CA_CONFIGMAP = 'skein-ca-root';
 export const CA_KEY = 'root-cert.pem';
 export const CA_DIR = '/var/run/secrets/skein/ca';
 export const CA_PATH = `${CA_DIR}/${CA_KEY}`;
+/** Key of skein-ca-root holding the CA of skein-cp's serving certificate: the sidecar verifies skein-cp with it. */
+export const CP_CA_KEY = 'control-plane-ca.pem';
+export const CP_CA_PATH = `${CA_DIR}/${CP_CA_KEY}`;
 
 export const DEFAULT_CP_ADDRESS = controlPlaneAddress();
 export const DATAPLANE_IMAGE_REPO = 'skein/dataplane';

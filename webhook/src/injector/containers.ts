@@ -3,7 +3,7 @@
 import type { V1Container, V1EnvVar, V1Probe, V1Volume } from '@kubernetes/client-node';
 import type { MeshOptions } from './annotations.js';
 import {
-  CA_CONFIGMAP, CA_DIR, CA_PATH, HEALTH_PORT_NAME, INIT_CONTAINER_NAME, PORT_ADMIN, PORT_HEALTH, PORT_INBOUND,
+  CA_CONFIGMAP, CA_DIR, CA_PATH, CP_CA_PATH, HEALTH_PORT_NAME, INIT_CONTAINER_NAME, PORT_ADMIN, PORT_HEALTH, PORT_INBOUND,
   PORT_OUTBOUND, PROXY_CONTAINER_NAME, PROXY_GID, PROXY_UID, TOKEN_AUDIENCE, TOKEN_DIR, TOKEN_EXPIRATION_SECONDS,
   TOKEN_PATH, VOLUME_CA_ROOT, VOLUME_TOKEN, VOLUME_XTABLES_LOCK, WAIT_COMMAND, ANNOTATION_ORIGINAL_PROBES,
 } from './constants.js';
@@ -70,6 +70,7 @@ function proxyEnv(cfg: InjectorConfig, opts: MeshOptions): V1EnvVar[] {
     { name: 'SKEIN_CP_ADDRESS', value: cfg.controlPlaneAddress },
     { name: 'SKEIN_TOKEN_PATH', value: TOKEN_PATH },
     { name: 'SKEIN_CA_PATH', value: CA_PATH },
+    { name: 'SKEIN_CP_CA_PATH', value: CP_CA_PATH },
     // V8 sized for a sidecar (node-options.ts); the env, not args, so it also applies in Kubernetes, where
     // the image's entrypoint is skein-dp and the container gives only its arguments.
     { name: 'NODE_OPTIONS', value: proxyNodeOptions(opts.resources) },

@@ -110,7 +110,8 @@ describe('decide', () => {
     assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
     assert.equal(sc.seccompProfile?.type, 'RuntimeDefault');
     assert.deepEqual(proxy.env!.map((e) => e.name), ['POD_NAME', 'POD_NAMESPACE', 'POD_IP', 'SERVICE_ACCOUNT', 'NODE_NAME',
-      'SKEIN_ORIGINAL_PROBES', 'SKEIN_CP_ADDRESS', 'SKEIN_TOKEN_PATH', 'SKEIN_CA_PATH', 'NODE_OPTIONS']);
+      'SKEIN_ORIGINAL_PROBES', 'SKEIN_CP_ADDRESS', 'SKEIN_TOKEN_PATH', 'SKEIN_CA_PATH', 'SKEIN_CP_CA_PATH', 'NODE_OPTIONS']);
+    assert.equal(proxy.env!.find((e) => e.name === 'SKEIN_CP_CA_PATH')!.value, '/var/run/secrets/skein/ca/control-plane-ca.pem');
     assert.equal(proxy.env!.find((e) => e.name === 'SKEIN_CP_ADDRESS')!.value, 'skein-cp.skein-system.svc:15012');
     assert.equal(proxy.env!.find((e) => e.name === 'NODE_OPTIONS')!.value, '--max-semi-space-size=2 --max-old-space-size=128');
     assert.deepEqual(proxy.ports, [{ name: 'skein-health', containerPort: 15020, protocol: 'TCP' }]);

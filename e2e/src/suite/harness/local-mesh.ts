@@ -13,7 +13,7 @@ import { describeRun, run, type RunResult } from './run.js';
 import { parseStats, type Counters } from './stats.js';
 
 export interface PodJson {
-  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name: string; namespace: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
   status?: { podIP?: string; phase?: string; containerStatuses?: { name: string; ready?: boolean; restartCount?: number }[] };
 }

@@ -21,6 +21,36 @@ export interface LeaseRead {
   readonly resourceVersion: string | undefined;
 }
 
+/** TokenReview status as skein-cp reads it (authentication.k8s.io/v1 TokenReviewStatus). */
+export interface TokenReviewView {
+  readonly authenticated: boolean;
+  readonly audiences: readonly string[];
+  readonly error: string | undefined;
+  readonly username: string | undefined;
+  readonly extra: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A ConfigMap as the trust-anchor publisher reads it (identity/ca/publisher.ts). */
+export interface ConfigMapRead {
+  readonly data: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly immutable: boolean;
+  readonly resourceVersion: string | undefined;
+}
+
+export interface NamespaceView {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** "Active" or "Terminating" (nothing may be created in a terminating namespace). */
+  readonly phase: string | undefined;
+}
+
+export interface PodMetaView {
+  readonly namespace: string;
+  readonly name: string;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
 /** The only operations skein-cp performs on the API server (match the RBAC in docs/control-plane.md). */
 export interface KubeIo {
   serverVersion(): Promise<VersionInfoLike>;
@@ -32,6 +62,16 @@ export interface KubeIo {
   readLease(namespace: string, name: string): Promise<LeaseRead | undefined>;
   createLease(namespace: string, name: string, spec: LeaseSpecView): Promise<void>;
   replaceLease(namespace: string, name: string, spec: LeaseSpecView, resourceVersion: string | undefined): Promise<void>;
+  /** ConfigMap `skein-ca-root` in each namespace with injected pods (identity/ca/publisher.ts). */
+  readConfigMap(namespace: string, name: string): Promise<ConfigMapRead | undefined>;
+  createConfigMap(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string>): Promise<void>;
+  replaceConfigMap(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string>, resourceVersion: string | undefined): Promise<void>;
+  deleteConfigMap(namespace: string, name: string): Promise<void>;
+  /** Which namespaces have injected pods: namespaces (labels, phase) and every pod's annotations (paged). */
+  listNamespaces(): Promise<NamespaceView[]>;
+  listPodMeta(): Promise<PodMetaView[]>;
+  /** POST a TokenReview (identity/token/kube.ts: is this a live service account token for `audiences`?). */
+  createTokenReview(token: string, audiences: readonly string[]): Promise<TokenReviewView>;
 }
 
 /** HTTP status of a client-node error (ApiException.code), if any. */
@@ -89,6 +129,7 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
   const coord = kc.makeApiClient(lib.CoordinationV1Api);
   const adm = kc.makeApiClient(lib.AdmissionregistrationV1Api);
   const version = kc.makeApiClient(lib.VersionApi);
+  const authn = kc.makeApiClient(lib.AuthenticationV1Api);
   const jsonPatch = lib.setHeaderOptions('Content-Type', lib.PatchStrategy.JsonPatch);
 
   const leaseBody = (namespace: string, name: string, spec: LeaseSpecView, resourceVersion?: string): k8s.V1Lease => ({
@@ -154,6 +195,46 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
     },
     replaceLease: async (namespace, name, spec, rv) => {
       await coord.replaceNamespacedLease({ name, namespace, body: leaseBody(namespace, name, spec, rv), fieldManager: FIELD_MANAGER });
+    },
+    readConfigMap: async (namespace, name) => {
+      const cm = await orUndefinedOn404(core.readNamespacedConfigMap({ name, namespace }));
+      return cm && { data: cm.data ?? {}, labels: cm.metadata?.labels ?? {}, immutable: cm.immutable === true, resourceVersion: cm.metadata?.resourceVersion };
+    },
+    createConfigMap: async (namespace, name, data, labels) => {
+      await core.createNamespacedConfigMap({ namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data }, fieldManager: FIELD_MANAGER });
+    },
+    replaceConfigMap: async (namespace, name, data, labels, rv) => {
+      const metadata = { name, namespace, labels, ...(rv !== undefined ? { resourceVersion: rv } : {}) };
+      await core.replaceNamespacedConfigMap({ name, namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data }, fieldManager: FIELD_MANAGER });
+    },
+    deleteConfigMap: async (namespace, name) => {
+      await core.deleteNamespacedConfigMap({ name, namespace });
+    },
+    listNamespaces: async () => {
+      const list = await core.listNamespace({});
+      return list.items.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {}, phase: n.status?.phase }));
+    },
+    listPodMeta: async () => {
+      const out: { namespace: string; name: string; annotations: Record<string, string> }[] = [];
+      let cont: string | undefined;
+      do {
+        const page = await core.listPodForAllNamespaces({ limit: 500, ...(cont ? { _continue: cont } : {}) });
+        for (const p of page.items) out.push({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', annotations: p.metadata?.annotations ?? {} });
+        cont = page.metadata?._continue || undefined;
+      } while (cont);
+      return out;
+    },
+    createTokenReview: async (token, audiences) => {
+      const r = await authn.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token, audiences: [...audiences] } },
+      });
+      return {
+        authenticated: r.status?.authenticated === true,
+        audiences: r.status?.audiences ?? [],
+        error: r.status?.error,
+        username: r.status?.user?.username,
+        extra: r.status?.user?.extra ?? {},
+      };
     },
   };
 }

@@ -25,6 +25,8 @@ import {
   requestTooLarge, unauthorized, unsupportedMediaType, type Status,
 } from './status.js';
 import { Store, type WriteRecord } from './store.js';
+import { ServiceAccountTokens } from './service-account-tokens.js';
+import { handleTokenReview, isTokenReviewPath } from './tokenreview.js';
 import { obj, str, type Obj } from './validate-meta.js';
 
 export interface VersionInfo { readonly major: string; readonly minor: string; readonly gitVersion: string }
@@ -94,6 +96,8 @@ export class FakeApiServer {
   /** Every Warning header sent (e.g. `unknown field "spec.foo"`): a correct client triggers none. */
   readonly warnings: string[] = [];
   readonly token = randomBytes(16).toString('hex');
+  /** The service account token issuer behind TokenReview (tokenreview.ts): tests mint tokens with it. */
+  readonly tokens = new ServiceAccountTokens();
   private readonly ca = createCa();
   private readonly server: Server;
   private readonly version: VersionInfo;
@@ -171,6 +175,12 @@ export class FakeApiServer {
     try {
       if (req.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       const url = new URL(req.url ?? '/', 'https://fake');
+      if (isTokenReviewPath(url.pathname)) {
+        const text = await readBody(req);
+        const { code, body, warnings } = handleTokenReview(this.tokens, url.pathname, req.method ?? 'GET', url.searchParams, mediaType(req), text);
+        this.send(res, code, body, warnings);
+        return;
+      }
       const r = route(url.pathname);
       if (r === undefined) throw pathNotFound();
       if (r === 'version') {

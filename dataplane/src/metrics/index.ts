@@ -11,6 +11,14 @@ export interface Metrics {
   registry: Registry;
   connections: Counter<'direction' | 'protocol'>;
   activeConnections: Gauge<'direction'>;
+  /** The workload certificate's notAfter, Unix seconds (identity/): alert on `… - time() < 3600`. */
+  certExpiry: Gauge<never>;
+  /** Certify calls by result: ok, unavailable (skein-cp away), refused (it said no), invalid (a bad answer), error. */
+  certRenewals: Counter<'result'>;
+  /** Discovery snapshots applied (discovery/). */
+  discoverySnapshots: Counter<never>;
+  /** Discovery.Watch streams opened again after an error, an end or a skein-cp restart. */
+  discoveryReconnects: Counter<never>;
   bytes: Counter<'direction' | 'flow'>;
   httpRequests: Counter<'direction' | 'status_class'>;
   detections: Counter<'direction' | 'protocol' | 'reason'>;
@@ -75,6 +83,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     activeConnections: new Gauge({
       name: 'skein_dp_connections_active', help: 'Connections open now', labelNames: ['direction'], registers,
+    }),
+    certExpiry: new Gauge({
+      name: 'skein_dp_cert_expiry_timestamp_seconds', help: 'notAfter of the workload certificate, Unix seconds (0 = none yet)', registers,
+    }),
+    certRenewals: new Counter({
+      name: 'skein_dp_cert_renewals_total', help: 'Certificate requests to skein-cp by result (ok, unavailable, refused, invalid, error)',
+      labelNames: ['result'], registers,
+    }),
+    discoverySnapshots: new Counter({ name: 'skein_dp_discovery_snapshots_total', help: 'Discovery snapshots applied', registers }),
+    discoveryReconnects: new Counter({
+      name: 'skein_dp_discovery_reconnects_total', help: 'Discovery streams reopened after an error or end', registers,
     }),
     bytes: new Counter({
       name: 'skein_dp_bytes_total',

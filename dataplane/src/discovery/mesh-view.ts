@@ -1,0 +1,125 @@
+// The route index of one discovery snapshot, built once when the snapshot arrives so that the per-connection
+// lookup is two Map reads: Service cluster IP → port → its ready endpoints (round robin, the target port
+// resolved per endpoint, named target ports included), and meshed pod IP → its SPIFFE identity. Anything
+// not in the snapshot is passthrough, as without a control plane. Malformed entries are skipped (and
+// counted in `skipped`), never a reason to drop the whole snapshot.
+import { isIP } from 'node:net';
+import { MtlsMode, Protocol, type discovery } from '@skein/api';
+import type { Destination } from '../transport/resolver.js';
+import type { MeshView, OutboundRoute, RouteProtocol } from './index.js';
+
+type EndpointRoute = Extract<OutboundRoute, { kind: 'endpoint' }>;
+
+/** One Service port: its ready endpoints as ready-made routes and the round-robin cursor. */
+interface PortRoutes { routes: readonly EndpointRoute[]; next: number }
+
+interface WorkloadEntry { spiffeId: string; opaquePorts: ReadonlySet<number> }
+
+export interface BuiltMeshView extends MeshView {
+  /** Entries left out because they were malformed (bad IP, no usable port). */
+  skipped: number;
+}
+
+const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+
+/** The canonical text of an IP (lower-case, compressed IPv6) or undefined when it is none. */
+export function canonicalIp(ip: string): string | undefined {
+  const family = isIP(ip);
+  if (family === 4) return ip;
+  if (family !== 6) return undefined;
+  const host = new URL(`http://[${ip}]/`).hostname;
+  return host.slice(1, -1);
+}
+
+function protocolOf(protocol: Protocol): RouteProtocol {
+  switch (protocol) {
+    case Protocol.PROTOCOL_HTTP: return 'http';
+    case Protocol.PROTOCOL_TCP: return 'tcp';
+    // HTTP2 (h2c, gRPC) is recognised by its preface: detection handles it as it does without discovery.
+    default: return 'detect';
+  }
+}
+
+export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
+  let skipped = 0;
+  const workloads = new Map<string, WorkloadEntry>();
+  for (const w of snapshot.workloads) {
+    if (w.spiffeId === '') { skipped++; continue; }
+    const entry: WorkloadEntry = { spiffeId: w.spiffeId, opaquePorts: new Set(w.opaquePorts) };
+    for (const raw of new Set([w.ip, ...w.ips])) {
+      if (raw === '') continue;
+      const ip = canonicalIp(raw);
+      if (ip === undefined) { skipped++; continue; }
+      workloads.set(ip, entry);
+    }
+  }
+
+  const services = new Map<string, Map<number, PortRoutes>>();
+  for (const svc of snapshot.services) {
+    const name = `${svc.namespace}/${svc.name}`;
+    const byPort = new Map<number, PortRoutes>();
+    for (const sp of svc.ports) {
+      if (sp.port < 1 || sp.port > 65535) { skipped++; continue; }
+      const routes: EndpointRoute[] = [];
+      for (const ep of svc.endpoints) {
+        if (!ep.ready) continue;
+        const host = canonicalIp(ep.ip);
+        const port = ep.ports[sp.name] ?? (sp.targetPort === 0 ? undefined : sp.targetPort);
+        if (host === undefined || port === undefined || port < 1 || port > 65535) { skipped++; continue; }
+        const opaque = workloads.get(host)?.opaquePorts.has(port) ?? false;
+        routes.push(Object.freeze({
+          kind: 'endpoint', host, port, spiffeId: ep.spiffeId || (workloads.get(host)?.spiffeId ?? ''), protocol: opaque ? 'tcp' : protocolOf(sp.protocol), service: name,
+        } as const));
+      }
+      // A Service port without ready endpoints stays out of the index: passthrough, as kube-proxy would handle it.
+      if (routes.length > 0) byPort.set(sp.port, { routes, next: 0 });
+    }
+    if (byPort.size === 0) continue;
+    for (const raw of svc.clusterIps) {
+      if (raw === '' || raw === 'None') continue;
+      const ip = canonicalIp(raw);
+      if (ip === undefined) { skipped++; continue; }
+      services.set(ip, byPort);
+    }
+  }
+
+  const inbound = new Map<number, RouteProtocol>();
+  for (const p of snapshot.self?.inboundPorts ?? []) inbound.set(p.port, protocolOf(p.protocol));
+  for (const p of snapshot.self?.opaquePorts ?? []) inbound.set(p, 'tcp');
+
+  const route = (dst: Destination): OutboundRoute => {
+    let address = dst.address;
+    let byPort = services.get(address);
+    let workload = byPort ? undefined : workloads.get(address);
+    if (!byPort && !workload && address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) {
+      address = address.slice(7); // an IPv4 destination seen on a dual-stack socket
+      byPort = services.get(address);
+      workload = byPort ? undefined : workloads.get(address);
+    }
+    if (byPort) {
+      const entry = byPort.get(dst.port);
+      if (entry) {
+        const picked = entry.routes[entry.next] as EndpointRoute;
+        entry.next = entry.next + 1 === entry.routes.length ? 0 : entry.next + 1;
+        return picked;
+      }
+    } else if (workload) {
+      return {
+        kind: 'endpoint', host: dst.address, port: dst.port, spiffeId: workload.spiffeId,
+        protocol: workload.opaquePorts.has(dst.port) ? 'tcp' : 'detect',
+      };
+    }
+    return { kind: 'passthrough', host: dst.address, port: dst.port };
+  };
+
+  return {
+    version: snapshot.version,
+    snapshot,
+    mtlsMode: snapshot.mesh?.mtlsMode === MtlsMode.MTLS_MODE_STRICT ? 'STRICT' : 'PERMISSIVE',
+    trustDomain: snapshot.mesh?.trustDomain || DEFAULT_TRUST_DOMAIN,
+    trustAnchorsPem: snapshot.trustAnchorsPem,
+    route,
+    inboundProtocol: (port) => inbound.get(port) ?? 'detect',
+    skipped,
+  };
+}

@@ -1,9 +1,10 @@
 // Identity.Certify: who may get which certificate. The order of the checks is the point:
 //   1. size (before anything is parsed or verified: a 1 MiB "token" costs nothing),
 //   2. the token (the only source of the identity; what the CSR names is ignored),
-//   3. the rate limit of that identity (keyed by the verified SPIFFE ID, so nobody can spend another
+//   3. the CA ready? (UNAVAILABLE, retry: costs the caller nothing),
+//   4. the rate limit of that identity (keyed by the verified SPIFFE ID, so nobody can spend another
 //      identity's budget with made-up requests),
-//   4. the CA (ready?), which verifies the CSR's proof of possession and signs.
+//   5. the CA verifies the CSR's proof of possession and signs.
 // Every outcome is counted and logged once, with namespace/sa/pod/reason — never the token or the CSR.
 import * as grpc from '@grpc/grpc-js';
 import { CertifyRequest, IdentityService, type CertifyResponse, type IdentityServer } from '@skein/api';
@@ -62,7 +63,9 @@ function sizeOf(req: Incoming): number {
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityServer {
   const metrics = createCertifyMetrics(deps.metrics.registry);
-  const limiter = new RateLimiter(deps.rateLimit?.burst ?? CERTIFY_BURST, deps.rateLimit?.perMinute ?? CERTIFY_PER_MINUTE, deps.now);
+  const burst = deps.rateLimit?.burst ?? CERTIFY_BURST;
+  const perMinute = deps.rateLimit?.perMinute ?? CERTIFY_PER_MINUTE;
+  const limiter = new RateLimiter(burst, perMinute, deps.now);
   const log = deps.log;
 
   const certify = async (req: Incoming): Promise<{ res: CertifyResponse; identity: WorkloadIdentity; serial: string; ttl: number }> => {
@@ -74,15 +77,16 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServer
     const settings = deps.meshSettings();
     // The trust domain is the mesh's; the names come from the verified token only.
     const identity: WorkloadIdentity = { ...verified, spiffeId: spiffeIdOf(settings.trustDomain, verified.namespace, verified.serviceAccount) };
+    // CA readiness first: a sidecar retrying while skein-cp starts must not spend its budget on it.
+    const ca = deps.ca();
+    if (ca === undefined) throw Object.assign(new CertifyRefusal('ca_not_ready', 'the mesh CA of skein-cp is not ready yet (starting, or waiting for Secret skein-ca); retry shortly'), { identity });
     const rate = limiter.take(identity.spiffeId);
     if (!rate.allowed) {
       throw Object.assign(
-        new CertifyRefusal('rate_limited', `too many Certify requests for ${identity.spiffeId} (at most ${CERTIFY_BURST} at once, then ${CERTIFY_PER_MINUTE} a minute); retry in ${rate.retryAfterSeconds} s`),
+        new CertifyRefusal('rate_limited', `too many Certify requests for ${identity.spiffeId} (at most ${burst} at once, then ${perMinute} a minute); retry in ${rate.retryAfterSeconds} s`),
         { identity },
       );
     }
-    const ca = deps.ca();
-    if (ca === undefined) throw Object.assign(new CertifyRefusal('ca_not_ready', 'the mesh CA of skein-cp is not ready yet (starting, or waiting for Secret skein-ca); retry shortly'), { identity });
     const cap = settings.certTtlSeconds;
     const ttl = req.requestedTtlSeconds > 0 ? Math.min(req.requestedTtlSeconds, cap) : cap;
     let issued;

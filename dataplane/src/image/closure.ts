@@ -26,9 +26,16 @@ function resolvePackageDir(name: string, fromDir: string, root: string): string 
 }
 
 /**
+ * Workspace packages the image holds (their package.json and built dist/, beside dataplane/, as the
+ * Dockerfile copies api/): the generated gRPC client of @skein/api runs in the sidecar.
+ */
+export const IMAGE_WORKSPACES: ReadonlySet<string> = new Set(['@skein/api']);
+
+/**
  * Paths (relative to `root`, the folder whose node_modules holds the hoisted packages) of every
  * package in the production closure of the package in `pkgDir`, sorted. A workspace package (a
- * symlink out of node_modules) is refused: the image would need its build too.
+ * symlink out of node_modules) is refused unless it is one of IMAGE_WORKSPACES (then its path is the
+ * symlink, which install.ts recreates).
  */
 export function productionClosure(pkgDir: string, root: string): string[] {
   const found = new Set<string>();
@@ -43,7 +50,7 @@ export function productionClosure(pkgDir: string, root: string): string[] {
       }
       const rel = relative(root, depDir);
       if (found.has(rel)) continue;
-      if (!relative(root, realpathSync(depDir)).split(sep).includes('node_modules')) {
+      if (!relative(root, realpathSync(depDir)).split(sep).includes('node_modules') && !IMAGE_WORKSPACES.has(name)) {
         throw new ImageBuildError(`${m.name ?? dir} depends on the workspace package ${name}: the dataplane image holds no other workspace`);
       }
       found.add(rel);

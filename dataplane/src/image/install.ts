@@ -4,9 +4,9 @@
 // installing it under its state dir, as a kubelet unpacks an image, so that the sidecar (UID 5678) can
 // run it wherever the checkout lives: a clone in /root (mode 0700) is not readable by that user.
 // Tests that run skein-dp as another user install it the same way (testing/image.ts).
-import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, parse, resolve, sep } from 'node:path';
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, parse, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageBuildError } from '../errors.js';
 import { productionClosure } from './closure.js';
@@ -90,11 +90,28 @@ async function buildInto(work: string, root: string, version: string, opts: Inst
   await cp(join(DATAPLANE_DIR, ADDON), join(work, 'dataplane', ADDON));
   for (const rel of productionClosure(DATAPLANE_DIR, root)) {
     const src = join(root, rel);
+    if ((await lstat(src)).isSymbolicLink()) {
+      await copyWorkspace(src, root, work, rel);
+      continue;
+    }
     await cp(src, join(work, rel), { recursive: true, filter: packageFilter(src) });
   }
   await writeFile(join(work, 'image.json'), `${JSON.stringify({ image: `skein/dataplane:${version}`, source: DATAPLANE_DIR }, null, 2)}\n`);
   await chmodTree(work);
   await chmod(work, 0o555);
+}
+
+/**
+ * A workspace dependency (node_modules/@skein/api → ../../api): its package.json and dist/ (no tests, no
+ * declarations) at the same relative path, and the node_modules entry as the same relative symlink.
+ */
+async function copyWorkspace(link: string, root: string, work: string, rel: string): Promise<void> {
+  const wsRel = relative(root, realpathSync(link));
+  await mkdir(join(work, wsRel), { recursive: true });
+  await cp(join(root, wsRel, 'package.json'), join(work, wsRel, 'package.json'));
+  await cp(join(root, wsRel, 'dist'), join(work, wsRel, 'dist'), { recursive: true, filter: distFilter(false) });
+  await mkdir(dirname(join(work, rel)), { recursive: true });
+  await symlink(relative(dirname(join(work, rel)), join(work, wsRel)), join(work, rel));
 }
 
 /**

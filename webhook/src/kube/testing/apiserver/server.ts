@@ -26,7 +26,7 @@ import {
 } from './status.js';
 import { Store, type WriteRecord } from './store.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
-import { handleTokenReview, isTokenReviewPath } from './tokenreview.js';
+import { handleTokenReview, isTokenReviewPath, storePods } from './tokenreview.js';
 import { obj, str, type Obj } from './validate-meta.js';
 
 export interface VersionInfo { readonly major: string; readonly minor: string; readonly gitVersion: string }
@@ -97,7 +97,7 @@ export class FakeApiServer {
   readonly warnings: string[] = [];
   readonly token = randomBytes(16).toString('hex');
   /** The service account token issuer behind TokenReview (tokenreview.ts): tests mint tokens with it. */
-  readonly tokens = new ServiceAccountTokens();
+  readonly tokens = new ServiceAccountTokens(storePods(() => this.store));
   private readonly ca = createCa();
   private readonly server: Server;
   private readonly version: VersionInfo;

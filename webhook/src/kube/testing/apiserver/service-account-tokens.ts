@@ -8,8 +8,9 @@
 //   - exp/nbf with go-jose's 1 minute leeway → "service account token has expired" / "is not valid yet";
 //   - the service account must exist with the token's UID; a bound pod must exist with the token's UID
 //     ("service account token has been invalidated", "pod UID (a) does not match service account pod ref claim (b)").
-// The service accounts and pods a token may name live in this issuer's own table (the store serves no
-// Pod or ServiceAccount kind): addPod/deletePod are what a test does to the cluster.
+// A pod exists if the store holds it (the Pod kind, with its uid and spec.serviceAccountName) or if a
+// test added it here with addPod (and did not delete it): a test may seed Pods either way. Service
+// accounts live in this issuer's table only (the store serves no ServiceAccount kind); mint adds them.
 import { createHash, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -47,6 +48,9 @@ export type AuthResult =
 const goQuoteList = (l: readonly string[]): string => `[${l.map((s) => JSON.stringify(s)).join(' ')}]`;
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
+/** A pod as the bound-token checks see it. */
+export type BoundPodLookup = (namespace: string, name: string) => { uid: string; serviceAccount: string } | undefined;
+
 export class ServiceAccountTokens {
   private keys: { privateKey: KeyObject; publicKey: KeyObject; keyId: string } | undefined;
   private readonly serviceAccounts = new Map<string, string>();
@@ -54,6 +58,12 @@ export class ServiceAccountTokens {
   private readonly staticTokens = new Map<string, string>();
   /** How many tokens were authenticated (a test counts the reviews a cache saved). */
   reviews = 0;
+
+  constructor(private readonly storePods: BoundPodLookup = () => undefined) {}
+
+  private pod(namespace: string, name: string): { uid: string; serviceAccount: string } | undefined {
+    return this.storePods(namespace, name) ?? this.pods.get(`${namespace}/${name}`);
+  }
 
   /** Made on first use: most API server tests never see a token, and an RSA key costs ~100 ms. */
   private get signing(): { privateKey: KeyObject; publicKey: KeyObject; keyId: string } {
@@ -105,9 +115,8 @@ export class ServiceAccountTokens {
 
   /** A token as TokenRequest mints it (pkg/serviceaccount/claims.go Claims + jwt.go GenerateToken). */
   mint(req: MintRequest): string {
-    const saUid = this.serviceAccounts.get(`${req.namespace}/${req.serviceAccount}`);
-    if (saUid === undefined) throw new Error(`serviceaccounts "${req.serviceAccount}" not found (addPod or addServiceAccount first)`);
-    if (req.pod !== undefined && this.pods.get(`${req.namespace}/${req.pod.name}`)?.uid !== req.pod.uid) {
+    const saUid = this.addServiceAccount(req.namespace, req.serviceAccount);
+    if (req.pod !== undefined && this.pod(req.namespace, req.pod.name)?.uid !== req.pod.uid) {
       throw new Error(`pod ${req.namespace}/${req.pod.name} with UID ${req.pod.uid} does not exist (addPod first)`);
     }
     const iat = Math.floor((req.now ?? Date.now()) / 1000);
@@ -180,7 +189,7 @@ export class ServiceAccountTokens {
     if (saUid !== k.serviceaccount?.uid) return { ok: false, error: `service account UID (${saUid}) does not match claim (${k.serviceaccount?.uid ?? ''})` };
     const extra: Record<string, string[]> = {};
     if (k.pod !== undefined) {
-      const pod = this.pods.get(`${ns}/${k.pod.name ?? ''}`);
+      const pod = this.pod(ns, k.pod.name ?? '');
       if (pod === undefined) return { ok: false, error: 'service account token has been invalidated' };
       if (pod.uid !== k.pod.uid) return { ok: false, error: `pod UID (${pod.uid}) does not match service account pod ref claim (${k.pod.uid ?? ''})` };
       extra['authentication.kubernetes.io/pod-name'] = [k.pod.name ?? ''];

@@ -8,10 +8,11 @@
 // `audiences` (the intersection) and `error` (the authenticator's text; "invalid bearer token" when no
 // authenticator recognised the token). Any other verb → 405.
 import { decodeObject, writeParams } from './decode.js';
-import type { Kind } from './kinds.js';
+import { KINDS, type Kind } from './kinds.js';
 import { OBJECT_META } from './schemas.js';
 import { S } from './go-json.js';
-import type { ServiceAccountTokens } from './service-account-tokens.js';
+import type { BoundPodLookup, ServiceAccountTokens } from './service-account-tokens.js';
+import type { Store } from './store.js';
 import { badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from './status.js';
 import type { Obj } from './validate-meta.js';
 
@@ -34,6 +35,18 @@ const TOKEN_REVIEWS: Kind = {
   schema: TOKEN_REVIEW_SCHEMA, allowCreateOnUpdate: false, allowUnconditionalUpdate: false,
   defaults: (o) => o, validate: () => [], validateUpdate: () => [],
 };
+
+/** The store's Pods for the bound-token checks (when the store serves the Pod kind). */
+export function storePods(store: () => Store): BoundPodLookup {
+  return (namespace, name) => {
+    const kind = KINDS.find((k) => k.group === '' && k.resource === 'pods');
+    const pod = kind && store().peek(kind, namespace, name);
+    if (pod === undefined) return undefined;
+    const meta = (pod.metadata ?? {}) as { uid?: string };
+    const spec = (pod.spec ?? {}) as { serviceAccountName?: string };
+    return { uid: meta.uid ?? '', serviceAccount: spec.serviceAccountName || 'default' };
+  };
+}
 
 const PREFIX = '/apis/authentication.k8s.io/v1/';
 

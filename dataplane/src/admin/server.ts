@@ -10,6 +10,7 @@ import { statsSnapshot, type Metrics } from '../metrics/index.js';
 import { isLoopback } from '../transport/local.js';
 import type { BoundAddress } from '../transport/listen.js';
 import type { ProxyState } from '../lifecycle/state.js';
+import { certificateSummary, certsReport, meshDump, type MeshProviders } from './mesh.js';
 
 export interface AdminDeps {
   config: RunConfig;
@@ -22,6 +23,8 @@ export interface AdminDeps {
   drain: () => void;
   /** POST /quitquitquit: shut down now (gracefully: listeners closed, logs flushed). */
   quit: () => void;
+  /** The mesh client's providers (SKEIN_CP_ADDRESS set); undefined = standalone. Read on every request. */
+  mesh?: () => MeshProviders | undefined;
 }
 
 type Handler = (req: http.IncomingMessage, url: URL, res: http.ServerResponse) => void | Promise<void>;
@@ -34,6 +37,7 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     ['/stats', { GET: async (_req, _url, res) => json(res, 200, { state: deps.state.name(), ...(await statsSnapshot(deps.metrics)) }) }],
     ['/metrics', { GET: async (_req, _url, res) => prometheus(deps.metrics, res) }],
     ['/config_dump', { GET: (_req, _url, res) => json(res, 200, configDump(deps)) }],
+    ['/certs', { GET: (_req, _url, res) => json(res, 200, certsReport(deps.mesh?.())) }],
     ['/logging', {
       GET: (_req, _url, res) => json(res, 200, { level: deps.logs.level() }),
       POST: (_req, url, res) => {
@@ -90,6 +94,9 @@ export async function prometheus(metrics: Metrics, res: http.ServerResponse): Pr
 /** What the proxy runs with. Never keys or tokens: only their file paths and certificate metadata. */
 function configDump(deps: AdminDeps): unknown {
   const { config } = deps;
+  const mesh = deps.mesh?.();
+  const cert = mesh?.identity.current();
+  const services = mesh?.discovery.current()?.snapshot.services ?? [];
   return {
     state: deps.state.name(),
     listeners: deps.listeners(),
@@ -103,9 +110,13 @@ function configDump(deps: AdminDeps): unknown {
     pod: { ...config.pod, podIP: config.podIP },
     controlPlane: config.controlPlane,
     probes: Object.fromEntries([...config.probes].map(([c, kinds]) => [c, Object.fromEntries(kinds)])),
-    endpoints: [],
+    certTtlSeconds: config.certTtlSeconds,
+    mesh: meshDump(mesh),
+    endpoints: services.flatMap((svc) => svc.endpoints.map((e) => ({
+      service: `${svc.namespace}/${svc.name}`, ip: e.ip, ports: e.ports, ready: e.ready, spiffeId: e.spiffeId,
+    }))),
     policies: [],
-    certificates: [],
+    certificates: cert ? [certificateSummary(cert)] : [],
   };
 }
 

@@ -40,8 +40,10 @@ export async function startMeshClientNow(opts: MeshClientOptions): Promise<MeshC
   const ready = (): boolean => identity.hasValid() && discovery.current() !== undefined;
   let resolveReady!: () => void;
   const whenReady = new Promise<void>((resolve) => { resolveReady = resolve; });
+  let wasReady = false;
   const check = (): void => {
-    if (!ready()) return;
+    if (wasReady || !ready()) return;
+    wasReady = true;
     resolveReady();
     log.info({ spiffeId: identity.current()?.spiffeId, version: discovery.current()?.version }, 'mesh client ready: certificate and first snapshot');
   };

@@ -8,8 +8,11 @@ import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js
 import type { CertifyResponse } from '@skein/api';
 import { SkeinError } from '../errors.js';
 import { createCsrPem } from './csr.js';
+import { splitPem } from './pem.js';
 import type { ControlPlane } from './control-plane.js';
 import type { WorkloadCertificate } from './index.js';
+
+export { splitPem };
 
 /** How a Certify attempt ended, a bounded metric label. */
 export type CertifyResult = 'ok' | 'unavailable' | 'refused' | 'invalid' | 'error';
@@ -115,9 +118,4 @@ export function parseIssued(response: CertifyResponse, key: KeyObject, now = new
     trustAnchorsPem: response.trustAnchorsPem.flatMap(splitPem),
     notBefore, notAfter, serial: leaf.serialNumber,
   };
-}
-
-/** Each "-----BEGIN CERTIFICATE-----" block of a PEM text, normalised to end in a newline. */
-export function splitPem(text: string): string[] {
-  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((pem) => `${pem}\n`);
 }

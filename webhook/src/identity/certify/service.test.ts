@@ -213,6 +213,18 @@ describe('Identity.Certify over gRPC/TLS', () => {
     assert.equal((await call(s.client, { token: token(), csrPem })).err?.code, grpc.status.RESOURCE_EXHAUSTED);
   });
 
+  it('with the peer check, a bound token is honoured only from its pod\'s address', async () => {
+    const lookup = async (ns: string, name: string): Promise<PodRecord | undefined> => pods.get(`${ns}/${name}`);
+    const s = await serve({ peerCheck: { pods: lookup } });
+    // The pod is at 10.0.0.7; this request comes from 127.0.0.1: a copied token.
+    const stolen = await call(s.client, { token: token(), csrPem });
+    assert.equal(stolen.err?.code, grpc.status.PERMISSION_DENIED);
+    assert.match(stolen.err?.details ?? '', /comes from 127\.0\.0\.1, not from pod shop\/orders-1/);
+    pods.set(`${NS}/local-1`, { uid: 'u-local', podIPs: ['10.0.0.8', '127.0.0.1'], serviceAccount: SA });
+    const own = await call(s.client, { token: token({ pod: { name: 'local-1', uid: 'u-local' } }), csrPem });
+    assert.equal(own.err, null);
+  });
+
   it('CA not ready → UNAVAILABLE; a failure on skein-cp\'s side (key file gone) → UNAVAILABLE, counted as internal', async () => {
     const notReady = await serve({ ca: () => undefined });
     const a = await call(notReady.client, { token: token(), csrPem });

@@ -12,8 +12,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import { CertifyRefusal, isCertifyRefusal } from '../errors.js';
 import { spiffeIdOf } from '../token/service-account.js';
-import type { TokenVerifier, WorkloadIdentity } from '../types.js';
+import type { PodLookup, TokenVerifier, WorkloadIdentity } from '../types.js';
 import { createCertifyMetrics, type RefusedLabel } from './metrics.js';
+import { checkPeerIsPod } from './peer.js';
 import { CERTIFY_BURST, CERTIFY_PER_MINUTE, RateLimiter } from './rate-limit.js';
 
 /** A whole Certify request (token + CSR + framing) is a few KiB; 64 KiB bounds the work per call. */
@@ -33,6 +34,8 @@ export interface IdentityServiceDeps {
   readonly log: Logger;
   /** Defaults: CERTIFY_BURST, CERTIFY_PER_MINUTE. */
   readonly rateLimit?: { burst: number; perMinute: number };
+  /** When set, a bound token is honoured only from one of its pod's IPs (peer.ts; off by default). */
+  readonly peerCheck?: { pods: PodLookup };
   /** For tests: the clock (ms) of the rate limiter. */
   readonly now?: () => number;
 }
@@ -68,7 +71,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServer
   const limiter = new RateLimiter(burst, perMinute, deps.now);
   const log = deps.log;
 
-  const certify = async (req: Incoming): Promise<{ res: CertifyResponse; identity: WorkloadIdentity; serial: string; ttl: number }> => {
+  const certify = async (req: Incoming, peer: string): Promise<{ res: CertifyResponse; identity: WorkloadIdentity; serial: string; ttl: number }> => {
     const size = sizeOf(req);
     if (isOversized(req) || size > MAX_CERTIFY_REQUEST_BYTES) {
       throw new CertifyRefusal('oversized', `the request is ${size} bytes, more than ${MAX_CERTIFY_REQUEST_BYTES}; send only the projected token and one PEM CSR`);
@@ -77,6 +80,13 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServer
     const settings = deps.meshSettings();
     // The trust domain is the mesh's; the names come from the verified token only.
     const identity: WorkloadIdentity = { ...verified, spiffeId: spiffeIdOf(settings.trustDomain, verified.namespace, verified.serviceAccount) };
+    if (deps.peerCheck) {
+      try {
+        await checkPeerIsPod(deps.peerCheck.pods, identity, peer);
+      } catch (err) {
+        throw Object.assign(err as Error, { identity });
+      }
+    }
     // CA readiness first: a sidecar retrying while skein-cp starts must not spend its budget on it.
     const ca = deps.ca();
     if (ca === undefined) throw Object.assign(new CertifyRefusal('ca_not_ready', 'the mesh CA of skein-cp is not ready yet (starting, or waiting for Secret skein-ca); retry shortly'), { identity });
@@ -111,7 +121,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServer
   return {
     certify(call: grpc.ServerUnaryCall<CertifyRequest, CertifyResponse>, callback: grpc.sendUnaryData<CertifyResponse>): void {
       const peer = call.getPeer();
-      certify(call.request as Incoming).then(
+      certify(call.request as Incoming, peer).then(
         ({ res, identity, serial, ttl }) => {
           metrics.issued.inc();
           log.child({ namespace: identity.namespace, sa: identity.serviceAccount, pod: identity.pod?.name, peer })

@@ -85,6 +85,19 @@ describe('localTokenVerifier', () => {
     await assert.rejects(verifier.verify(`${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`), refusedWith('bad_token'));
   });
 
+  it('crafted JSON (deep nesting, __proto__ keys) is refused without effect', async () => {
+    const signed = (header: string, payload: string): string => {
+      const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+    };
+    await assert.rejects(verifier.verify(signed(`${'['.repeat(5000)}${']'.repeat(5000)}`, '{}')), refusedWith('bad_token'));
+    await assert.rejects(verifier.verify(signed('{"__proto__":{"alg":"RS256"}}', '{}')), refusedWith('bad_token'));
+    const claims = localClaims(good()).payload;
+    const polluted = JSON.stringify({ ...claims, iss: undefined, aud: undefined }).replace(/^\{/, '{"__proto__":{"iss":"skein-local","aud":["skein-cp"]},');
+    await assert.rejects(verifier.verify(signed('{"alg":"RS256"}', polluted)), refusedWith('bad_token'));
+    assert.equal(({} as Record<string, unknown>).iss, undefined, 'Object.prototype untouched');
+  });
+
   it('refuses another issuer and another audience', async () => {
     await assert.rejects(verifier.verify(mintLocal(key.privateKey, good({ payload: { iss: 'https://kubernetes.default.svc' } }))), refusedWith('bad_token'));
     await assert.rejects(verifier.verify(mintLocal(key.privateKey, good({ audiences: ['https://kubernetes.default.svc'] }))), refusedWith('wrong_audience'));

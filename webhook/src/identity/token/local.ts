@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { CertifyRefusal } from '../errors.js';
 import type { PodLookup, TokenVerifier, WorkloadIdentity } from '../types.js';
-import { checkAudience, checkTimes, verifyRs256 } from './jwt.js';
+import { checkAudience, checkTimes, checkTokenSize, verifyRs256 } from './jwt.js';
 import { checkBoundPod, DEFAULT_AUDIENCE, identityOf, parseServiceAccountUsername } from './service-account.js';
 
 export const LOCAL_ISSUER = 'skein-local';
@@ -78,6 +78,7 @@ export function localTokenVerifier(opts: LocalTokenVerifierOptions): TokenVerifi
 
   return {
     async verify(token: string): Promise<WorkloadIdentity> {
+      checkTokenSize(token); // before the key file is even looked at
       const key = await currentKey();
       const { payload } = verifyRs256(token, key);
       if (payload.iss !== LOCAL_ISSUER) {

@@ -5,6 +5,7 @@ import type { RunConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import type { Metrics } from '../metrics/index.js';
 import { ControlPlane } from '../identity/control-plane.js';
+import { chainsToAnchors } from '../identity/certify.js';
 import { CertificateManager } from '../identity/renew.js';
 import type { Backoff } from '../identity/backoff.js';
 import type { MeshClient } from './index.js';
@@ -47,6 +48,16 @@ export async function startMeshClientNow(opts: MeshClientOptions): Promise<MeshC
     resolveReady();
     log.info({ spiffeId: identity.current()?.spiffeId, version: discovery.current()?.version }, 'mesh client ready: certificate and first snapshot');
   };
+  // Root rotation: when a snapshot's trust anchors no longer hold the root our certificate chains to,
+  // peers will refuse it: renew at once instead of at the next scheduled renewal (once per anchor set).
+  let checkedAnchors = '';
+  discovery.onChange((view) => {
+    const cert = identity.current();
+    const anchors = view.trustAnchorsPem.join('');
+    if (!cert || anchors === '' || anchors === checkedAnchors) return;
+    checkedAnchors = anchors;
+    if (!chainsToAnchors(cert.certChainPem, view.trustAnchorsPem)) identity.renewNow('the trust anchors no longer include our certificate\'s root');
+  });
   const offIdentity = identity.onChange(check);
   const offDiscovery = discovery.onChange(check);
   const readyOnce = whenReady.then(() => { offIdentity(); offDiscovery(); });

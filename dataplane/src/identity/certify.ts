@@ -111,11 +111,29 @@ export function parseIssued(response: CertifyResponse, key: KeyObject, now = new
     const issuer = chain[i + 1] as X509Certificate;
     if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) throw invalid(`certificate ${i} of the chain is not signed by the next one`);
   }
-  const top = chain[chain.length - 1] as X509Certificate;
-  if (!anchors.some((a) => top.checkIssued(a) && top.verify(a.publicKey))) throw invalid('the chain does not lead to a trust anchor');
+  if (!issuedByAnyOf(chain[chain.length - 1] as X509Certificate, anchors)) throw invalid('the chain does not lead to a trust anchor');
   return {
     spiffeId, certChainPem: pems.join(''), key,
     trustAnchorsPem: response.trustAnchorsPem.flatMap(splitPem),
     notBefore, notAfter, serial: leaf.serialNumber,
   };
+}
+
+function issuedByAnyOf(cert: X509Certificate, anchors: readonly X509Certificate[]): boolean {
+  return anchors.some((a) => cert.checkIssued(a) && cert.verify(a.publicKey));
+}
+
+/**
+ * Whether the last certificate of `chainPem` is signed by one of `anchorsPem`: false once a root rotation
+ * has dropped the root our certificate came from (then peers no longer accept it: renew at once).
+ */
+export function chainsToAnchors(chainPem: string, anchorsPem: readonly string[]): boolean {
+  const chain = splitPem(chainPem);
+  const top = chain[chain.length - 1];
+  if (top === undefined) return false;
+  try {
+    return issuedByAnyOf(new X509Certificate(top), anchorsPem.flatMap(splitPem).map((pem) => new X509Certificate(pem)));
+  } catch {
+    return false;
+  }
 }

@@ -31,6 +31,7 @@ export class CertificateManager implements IdentityProvider {
   private readonly backoff: Backoff;
   private readonly random: () => number;
   private expiredLogged = false;
+  private inFlight = false;
 
   constructor(private readonly opts: CertificateManagerOptions) {
     this.backoff = opts.backoff ?? new Backoff();
@@ -55,6 +56,16 @@ export class CertificateManager implements IdentityProvider {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Ask for a new certificate now (unless a request is already under way or stopped): the trust anchors
+   * changed and ours no longer chains to them. The usual backoff applies if skein-cp does not answer.
+   */
+  renewNow(reason: string): void {
+    if (this.stopped || this.inFlight) return;
+    this.opts.log.info({ reason, serial: this.cert?.serial }, 'renewing the workload certificate now');
+    this.schedule(0);
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -72,9 +83,11 @@ export class CertificateManager implements IdentityProvider {
     const { log, metrics } = this.opts;
     const first = this.cert === undefined;
     let cert: WorkloadCertificate;
+    this.inFlight = true;
     try {
       cert = await requestCertificate(this.opts.controlPlane, this.opts.ttlSeconds);
     } catch (err) {
+      this.inFlight = false;
       if (this.stopped) return;
       const failure = err instanceof CertifyError ? err : new CertifyError('error', (err as Error).message, undefined, { cause: err });
       metrics.certRenewals.inc({ result: failure.result });
@@ -96,6 +109,7 @@ export class CertificateManager implements IdentityProvider {
       this.schedule(retryInMs);
       return;
     }
+    this.inFlight = false;
     if (this.stopped) return;
     this.backoff.reset();
     this.expiredLogged = false;

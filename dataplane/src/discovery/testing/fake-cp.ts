@@ -111,6 +111,11 @@ export class FakeControlPlane {
     for (const s of this.streams) s.write(snapshot);
   }
 
+  /** Signs from now on with another mesh CA (a root rotation). */
+  setMeshCa(ca: TestCa): void {
+    this.opts.meshCa = ca;
+  }
+
   openStreams(): number {
     return this.streams.size;
   }

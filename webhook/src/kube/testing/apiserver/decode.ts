@@ -63,10 +63,12 @@ export function decodeObject(
   }
   try {
     const d = decodeInto(b, kind.schema);
-    if (d.strict.length > 0 && fieldValidation === 'Strict') {
-      throw badRequest(`${kind.kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind.kind}: strict decoding error: ${d.strict.join(', ')}`);
+    // Custom resources: the structural schema prunes what it does not list, reported like unknown fields.
+    const strict = [...d.strict, ...(kind.prune?.(d.value as Obj) ?? [])];
+    if (strict.length > 0 && fieldValidation === 'Strict') {
+      throw badRequest(`${kind.kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind.kind}: strict decoding error: ${strict.join(', ')}`);
     }
-    return { object: d.value as Obj, warnings: fieldValidation === 'Warn' ? d.strict : [] };
+    return { object: d.value as Obj, warnings: fieldValidation === 'Warn' ? strict : [] };
   } catch (err) {
     if (err instanceof GoDecodeError) throw onDecodeError(err, version);
     throw err;

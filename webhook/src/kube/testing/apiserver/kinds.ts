@@ -6,6 +6,7 @@
 //   MutatingWebhookConfiguration: AllowCreateOnUpdate false, AllowUnconditionalUpdate true, generation
 //            1 on create and +1 when webhooks change — pkg/registry/admissionregistration/mutatingwebhookconfiguration/strategy.go
 import type { Schema } from './go-json.js';
+import { DISCOVERY_KINDS } from './kinds-discovery.js';
 import { LEASE, MUTATING_WEBHOOK_CONFIGURATION, SECRET } from './schemas.js';
 import type { FieldError } from './status.js';
 import { validateLease, validateLeaseUpdate } from './validate-lease.js';
@@ -28,6 +29,22 @@ export interface Kind {
   readonly defaults: (o: Obj) => Obj;
   readonly validate: (o: Obj) => FieldError[];
   readonly validateUpdate: (o: Obj, old: Obj) => FieldError[];
+  /**
+   * The status subresource (.../NAME/status): create sets `initial` (undefined drops status), an update of
+   * the main resource keeps the stored status, an update of .../status changes only the status.
+   */
+  readonly status?: {
+    readonly initial: (o: Obj) => unknown;
+    /** Conversion of a written status (Pod: podIP and podIPs agree). */
+    readonly normalise?: (status: Obj) => Obj;
+    readonly validateUpdate: (o: Obj, old: Obj) => FieldError[];
+  };
+  /** Registry work before create validation (Service: cluster IP allocation); may set fields. */
+  readonly prepareForCreate?: (o: Obj, peers: () => Obj[]) => FieldError[];
+  /** Registry work before update validation (Service: an omitted cluster IP keeps the allocated one). */
+  readonly prepareForUpdate?: (o: Obj, old: Obj) => void;
+  /** Custom resources: structural pruning while decoding; returns `unknown field "..."` for each field dropped. */
+  readonly prune?: (o: Obj) => string[];
 }
 
 export const apiVersionOf = (k: Kind): string => (k.group === '' ? k.version : `${k.group}/${k.version}`);
@@ -52,4 +69,4 @@ export const MUTATING_WEBHOOK_CONFIGURATIONS: Kind = {
   defaults: defaultWebhookConfiguration, validate: validateWebhookConfiguration, validateUpdate: validateWebhookConfigurationUpdate,
 };
 
-export const KINDS: readonly Kind[] = [LEASES, SECRETS, MUTATING_WEBHOOK_CONFIGURATIONS];
+export const KINDS: readonly Kind[] = [LEASES, SECRETS, MUTATING_WEBHOOK_CONFIGURATIONS, ...DISCOVERY_KINDS];

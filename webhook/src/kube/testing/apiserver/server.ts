@@ -6,7 +6,8 @@
 // that makes the next "the real server refuses it" bug fail a test here.
 //
 // Routes: GET /version; for each kind, the collection (GET list, POST) and the item (GET, PUT, PATCH,
-// DELETE) under /api/v1/namespaces/NS/... or /apis/GROUP/VERSION/[namespaces/NS/]...
+// DELETE) under /api/v1/namespaces/NS/... or /apis/GROUP/VERSION/[namespaces/NS/]...; GET of a collection
+// with ?watch=true streams events (watch.ts); NAME/status for the kinds with a status subresource.
 // Authentication: the bearer token of the kubeconfig it writes (401 otherwise). Authorization (RBAC) is
 // not modelled.
 import { once } from 'node:events';
@@ -28,6 +29,8 @@ import { Store, type WriteRecord } from './store.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { handleTokenReview, isTokenReviewPath, storePods } from './tokenreview.js';
 import { obj, str, type Obj } from './validate-meta.js';
+import { WatchHub, type WatchOptions } from './watch.js';
+import { NAMESPACES } from './kinds-discovery.js';
 
 export interface VersionInfo { readonly major: string; readonly minor: string; readonly gitVersion: string }
 
@@ -35,13 +38,15 @@ export interface FakeApiServerOptions {
   readonly version?: VersionInfo;
   /** Namespaces that exist (NamespaceLifecycle refuses writes elsewhere). */
   readonly namespaces?: readonly string[];
+  /** Watch cache size, request timeout and bookmark frequency (watch.ts). */
+  readonly watch?: WatchOptions;
 }
 
 /** apiserver MaxRequestBodyBytes default (3 MiB). */
 const MAX_BODY = 3 * 1024 * 1024;
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
-interface Route { readonly kind: Kind; readonly namespace: string; readonly name: string | undefined }
+interface Route { readonly kind: Kind; readonly namespace: string; readonly name: string | undefined; readonly subresource?: 'status' }
 
 function route(pathname: string): Route | 'version' | undefined {
   if (pathname === '/version' || pathname === '/version/') return 'version';
@@ -53,9 +58,10 @@ function route(pathname: string): Route | 'version' | undefined {
   let namespace = '';
   if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1] ?? ''; rest = rest.slice(2); }
   const kind = KINDS.find((k) => k.group === group && k.version === version && k.resource === rest[0]);
-  if (!kind || rest.length > 2 || (namespace !== '' && !kind.namespaced)) return undefined;
+  const subresource = rest.length === 3 && rest[2] === 'status' && kind?.status !== undefined ? 'status' as const : undefined;
+  if (!kind || rest.length > (subresource ? 3 : 2) || (namespace !== '' && !kind.namespaced)) return undefined;
   if (kind.namespaced && namespace === '' && rest.length === 2) return undefined; // a named namespaced object needs its namespace
-  return { kind, namespace, name: rest[1] };
+  return { kind, namespace, name: rest[1], ...(subresource ? { subresource } : {}) };
 }
 
 const mediaType = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -98,6 +104,10 @@ export class FakeApiServer {
   readonly token = randomBytes(16).toString('hex');
   /** The service account token issuer behind TokenReview (tokenreview.ts): tests mint tokens with it. */
   readonly tokens = new ServiceAccountTokens(storePods(() => this.store));
+  /** Every list request served (tests tell a resumed watch from a relist). */
+  readonly lists: { readonly resource: string; readonly namespace: string }[] = [];
+  /** Watches and their caches (watch.ts): tests cut them (dropWatches) or restart them (restartWatchCache). */
+  readonly watches: WatchHub;
   private readonly ca = createCa();
   private readonly server: Server;
   private readonly version: VersionInfo;
@@ -105,6 +115,11 @@ export class FakeApiServer {
   private constructor(opts: FakeApiServerOptions) {
     this.version = opts.version ?? { major: '1', minor: '32', gitVersion: 'v1.32.13' };
     this.store = new Store(opts.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'skein-system']);
+    this.watches = new WatchHub(opts.watch ?? {}, () => this.store.resourceVersion, (kind, ns) => this.store.list(kind, ns));
+    this.store.listener = (kind, type, o) => this.watches.record(kind, type, o);
+    // The namespaces that exist are Namespace objects too (a list or watch of namespaces shows them).
+    for (const name of this.store.namespaces) this.store.create(NAMESPACES, '', { metadata: { name } }, { dryRun: false });
+    this.store.writes.splice(0);
     const serving = issueServing(this.ca);
     this.server = createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => void this.handle(req, res));
   }
@@ -157,6 +172,16 @@ export class FakeApiServer {
     return this.store.peek(kind, namespace, name);
   }
 
+  /** Cuts the connection of every open watch, as a network drop would. */
+  dropWatches(): void {
+    this.watches.dropAll();
+  }
+
+  /** What a restart does to watches: cut, and the watch caches start over at the current version (older resumes get 410). */
+  restartWatchCache(): void {
+    this.watches.restart();
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -188,6 +213,10 @@ export class FakeApiServer {
         this.send(res, 200, { ...this.version, gitCommit: '0000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23', compiler: 'gc', platform: 'linux/amd64' });
         return;
       }
+      if (r.name === undefined && r.subresource === undefined && req.method === 'GET' && ['true', '1'].includes(url.searchParams.get('watch') ?? '')) {
+        this.watches.serve(req, res, r.kind, r.namespace, url.searchParams);
+        return;
+      }
       const text = await readBody(req);
       const { code, body, warnings } = this.dispatch(r, req.method ?? 'GET', url.searchParams, mediaType(req), text);
       this.send(res, code, body, warnings);
@@ -200,7 +229,8 @@ export class FakeApiServer {
   }
 
   private dispatch(r: Route, method: string, query: URLSearchParams, contentType: string, text: string): { code: number; body: unknown; warnings: readonly string[] } {
-    const { kind, namespace, name } = r;
+    const { kind, namespace, name, subresource } = r;
+    if (subresource !== undefined && (method === 'POST' || method === 'DELETE')) throw methodNotAllowed();
     if (name === undefined) {
       if (method === 'GET') return { code: 200, body: this.list(kind, namespace), warnings: [] };
       if (method !== 'POST' || (kind.namespaced && namespace === '')) throw methodNotAllowed();
@@ -217,7 +247,7 @@ export class FakeApiServer {
         if (contentType !== '' && contentType !== 'application/json') throw unsupportedMediaType(BODY_TYPES);
         const { object, warnings } = decodeObject(kind, parseJson(text, kind), params.fieldValidation);
         checkName(object, name, namespace);
-        const result = this.store.update(kind, namespace, name, object, params);
+        const result = this.store.update(kind, namespace, name, object, params, 'update', subresource);
         return { code: result.created ? 201 : 200, body: result.object, warnings };
       }
       case 'PATCH': {
@@ -228,7 +258,7 @@ export class FakeApiServer {
         const decoded = decodeObject(kind, patched, params.fieldValidation, (e) =>
           invalidObject({ group: '', kind: '' }, '', [invalid('patch', goString(JSON.stringify(patched)), e.message)]));
         checkName(decoded.object, name, namespace);
-        const result = this.store.update(kind, namespace, name, decoded.object, params, 'patch');
+        const result = this.store.update(kind, namespace, name, decoded.object, params, 'patch', subresource);
         return { code: 200, body: result.object, warnings: decoded.warnings };
       }
       case 'DELETE':
@@ -239,6 +269,7 @@ export class FakeApiServer {
   }
 
   private list(kind: Kind, namespace: string): unknown {
-    return { apiVersion: apiVersionOf(kind), kind: `${kind.kind}List`, metadata: {}, items: this.store.list(kind, namespace) };
+    this.lists.push({ resource: kind.resource, namespace });
+    return { apiVersion: apiVersionOf(kind), kind: `${kind.kind}List`, metadata: { resourceVersion: String(this.store.resourceVersion) }, items: this.store.list(kind, namespace) };
   }
 }

@@ -20,6 +20,7 @@ import {
   alreadyExists, badRequest, conflict, internalError, invalid, invalidObject, notFound, type FieldError,
 } from './status.js';
 import { ZERO_RESOURCE_VERSION, obj, str, type Obj } from './validate-meta.js';
+import type { EventType } from './watch.js';
 
 export interface WriteOptions {
   /** `dryRun=All`: every check, no write. */
@@ -47,6 +48,8 @@ export class Store {
   private rv = 0;
   readonly namespaces: Set<string>;
   readonly writes: WriteRecord[] = [];
+  /** Told of every stored write with the object as stored (the watch caches, watch.ts). */
+  listener: ((kind: Kind, type: EventType, object: Obj) => void) | undefined;
 
   constructor(namespaces: Iterable<string>) {
     this.namespaces = new Set(namespaces);
@@ -84,6 +87,15 @@ export class Store {
     if (requested !== '' && !this.namespaces.has(requested)) throw notFound({ group: '', resource: 'namespaces' }, requested);
   }
 
+  /** The newest resourceVersion (what a list answers with). */
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  private isNamespaceKind(kind: Kind): boolean {
+    return kind.group === '' && kind.kind === 'Namespace';
+  }
+
   private nextVersion(): string {
     this.rv += 1;
     return String(this.rv);
@@ -97,6 +109,12 @@ export class Store {
     const o = kind.defaults(structuredClone(body));
     const meta = obj(o, 'metadata') ?? {};
     o.metadata = meta;
+    if (kind.status) {
+      // PrepareForCreate: the status of a new object is the server's, whatever the client sent.
+      const initial = kind.status.initial(o);
+      if (initial === undefined) delete o.status;
+      else o.status = initial;
+    }
     this.placeInNamespace(kind, namespace, meta);
     if (str(meta, 'name') === '' && str(meta, 'generateName') !== '') {
       meta.name = str(meta, 'generateName') + Array.from({ length: 5 }, () => GENERATE_NAME_CHARS[Math.floor(Math.random() * GENERATE_NAME_CHARS.length)]).join('');
@@ -114,10 +132,14 @@ export class Store {
     if (rv !== '') throw internalError('resourceVersion should not be set on objects to be created');
     const key = this.key(kind, str(meta, 'namespace'), str(meta, 'name'));
     if (this.objects.has(key)) throw alreadyExists(kind, str(meta, 'name'));
+    // The registry's BeginCreate (Service: cluster IP allocation) runs after validation.
+    if (kind.prepareForCreate) this.check(kind, str(meta, 'name'), kind.prepareForCreate(o, () => this.list(kind, '')));
     if (!opts.dryRun) {
       meta.resourceVersion = this.nextVersion();
       this.objects.set(key, structuredClone(o));
       this.writes.push({ resource: kind.resource, verb: 'create', namespace: str(meta, 'namespace'), name: str(meta, 'name') });
+      if (this.isNamespaceKind(kind)) this.namespaces.add(str(meta, 'name'));
+      this.listener?.(kind, 'ADDED', structuredClone(o));
     }
     return { object: o, created: true };
   }
@@ -126,7 +148,7 @@ export class Store {
    * PUT (and the second half of PATCH, with the patched object). `name` is the URL's; the handler has
    * already checked that the body names the same object (checkName).
    */
-  update(kind: Kind, namespace: string, name: string, body: Obj, opts: WriteOptions, verb: 'update' | 'patch' = 'update'): WriteResult {
+  update(kind: Kind, namespace: string, name: string, body: Obj, opts: WriteOptions, verb: 'update' | 'patch' = 'update', subresource?: 'status'): WriteResult {
     const key = this.key(kind, namespace, name);
     const existing = this.objects.get(key);
     if (!existing) {
@@ -137,8 +159,8 @@ export class Store {
       delete meta.resourceVersion;
       return this.create(kind, namespace, { ...body, metadata: meta }, opts);
     }
-    const o = kind.defaults(structuredClone(body));
-    const meta = obj(o, 'metadata') ?? {};
+    let o = kind.defaults(structuredClone(body));
+    let meta = obj(o, 'metadata') ?? {};
     o.metadata = meta;
     const oldMeta = obj(existing, 'metadata') ?? {};
     const rv = str(meta, 'resourceVersion');
@@ -159,15 +181,29 @@ export class Store {
     if (oldMeta.generation !== undefined) meta.generation = oldMeta.generation;
     if (str(meta, 'uid') === '') meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
+    if (kind.status && subresource === 'status') {
+      // .../status: only the status changes (the strategies' PrepareForUpdate copy the rest back).
+      const written = obj(o, 'status') ?? {};
+      const status = kind.status.normalise ? kind.status.normalise(written) : written;
+      o = { ...structuredClone(existing), status };
+      meta = { ...structuredClone(oldMeta), resourceVersion: meta.resourceVersion };
+      o.metadata = meta;
+    } else if (kind.status) {
+      // The main resource ignores status changes.
+      if (existing.status === undefined) delete o.status;
+      else o.status = structuredClone(existing.status);
+    }
+    if (subresource !== 'status') kind.prepareForUpdate?.(o, existing);
     if (kind.specChanged?.(o, existing)) meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 0) + 1;
     o.apiVersion = apiVersionOf(kind);
     o.kind = kind.kind;
-    this.check(kind, name, kind.validateUpdate(o, existing));
+    this.check(kind, name, kind.status && subresource === 'status' ? kind.status.validateUpdate(o, existing) : kind.validateUpdate(o, existing));
     if (canonical(o) === canonical(existing)) return { object: structuredClone(existing), created: false };
     if (!opts.dryRun) {
       meta.resourceVersion = this.nextVersion();
       this.objects.set(key, structuredClone(o));
       this.writes.push({ resource: kind.resource, verb, namespace: kind.namespaced ? namespace : '', name });
+      this.listener?.(kind, 'MODIFIED', structuredClone(o));
     }
     return { object: o, created: false };
   }
@@ -178,6 +214,11 @@ export class Store {
     if (!existing) throw notFound(kind, name);
     this.objects.delete(key);
     this.writes.push({ resource: kind.resource, verb: 'delete', namespace: kind.namespaced ? namespace : '', name });
+    if (this.isNamespaceKind(kind)) this.namespaces.delete(name);
+    // etcd3's watcher: a DELETED event carries the last state at the revision of the delete.
+    const gone = structuredClone(existing);
+    gone.metadata = { ...(obj(gone, 'metadata') ?? {}), resourceVersion: this.nextVersion() };
+    this.listener?.(kind, 'DELETED', gone);
     return existing;
   }
 }

@@ -23,7 +23,10 @@ export interface WorkloadCertificate {
 }
 
 export interface IdentityProvider {
-  /** The newest certificate; kept after a failed renewal until a new one arrives (fail static). */
+  /**
+   * The newest certificate; kept after a failed renewal until a new one arrives (fail static), even past
+   * its notAfter (peers then refuse it: a connection fails rather than falling back to plaintext).
+   */
   current(): WorkloadCertificate | undefined;
   /** Called with each new certificate (the first one and every renewal); returns an unsubscribe function. */
   onChange(listener: (cert: WorkloadCertificate) => void): () => void;

@@ -68,6 +68,8 @@ describe('Discovery.Watch over gRPC', () => {
   let server: grpc.Server;
   let client: DiscoveryClient;
   const registry = new Registry();
+  const anchors = ['ROOT'];
+  const anchorListeners = new Set<() => void>();
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const token = (name: string): string => mintLocal(privateKey, { namespace: 'shop', serviceAccount: 'web', pod: { name, uid: uids[name] ?? '' } });
   const watch = (podName: string, tok: string, lastVersion = ''): Reader =>
@@ -89,7 +91,8 @@ describe('Discovery.Watch over gRPC', () => {
     await source.start();
     service = createDiscoveryService({
       source, verifier: localTokenVerifier({ publicKeyPath: keyPath, trustDomain: 'cluster.local', pods: podLookupFrom(source) }),
-      trustDomain: 'cluster.local', trustAnchors: () => ['ROOT'], onTrustAnchorsChange: () => () => undefined, log, metrics: { registry },
+      trustDomain: 'cluster.local', trustAnchors: () => [...anchors],
+      onTrustAnchorsChange: (l) => { anchorListeners.add(l); return () => anchorListeners.delete(l); }, log, metrics: { registry },
     });
     server = new grpc.Server();
     server.addService(DiscoveryService, service);
@@ -162,6 +165,17 @@ describe('Discovery.Watch over gRPC', () => {
     assert.equal(forged.code, grpc.status.UNAUTHENTICATED);
     const unknown = await watch('c', mintLocal(privateKey, { namespace: 'shop', serviceAccount: 'web', pod: { name: 'c', uid: randomUUID() } })).failure();
     assert.equal(unknown.code, grpc.status.PERMISSION_DENIED);
+  });
+
+  test('a trust anchor change (root rotation) is pushed with the old and new roots', async () => {
+    const r = watch('a', token('a'));
+    const first = await r.next(0);
+    assert.deepEqual(first.trustAnchorsPem, ['ROOT']);
+    anchors.push('NEW-ROOT');
+    for (const l of anchorListeners) l();
+    const second = await r.next(1);
+    assert.deepEqual(second.trustAnchorsPem, ['ROOT', 'NEW-ROOT']);
+    r.stream.cancel();
   });
 
   test('closeAll ends every stream with UNAVAILABLE', async () => {

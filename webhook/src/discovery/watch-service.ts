@@ -49,6 +49,8 @@ interface Stream {
   timer: NodeJS.Timeout | undefined;
   waitingDrain: boolean;
   closed: boolean;
+  /** The oldest change this stream has not been sent yet (a deferred push keeps it). */
+  pendingSince: number | undefined;
 }
 
 /** Sources may count their events by kind (both of Skein's do). */
@@ -124,7 +126,11 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
       return;
     }
     const snap = builder.build(state, { namespace: s.namespace, podName: s.podName }, { trustDomain: deps.trustDomain, trustAnchorsPem: deps.trustAnchors() });
-    if (snap.version === s.sentVersion) return;
+    if (snap.version === s.sentVersion) {
+      s.pendingSince = undefined;
+      return;
+    }
+    s.pendingSince ??= changeAt;
     const wait = s.lastPushAt + MIN_PUSH_INTERVAL_MS - Date.now();
     if (wait > 0) {
       s.timer ??= setTimeout(() => { s.timer = undefined; push(s); }, wait);
@@ -134,7 +140,8 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
     s.sentVersion = snap.version;
     s.lastPushAt = Date.now();
     m.pushes.inc();
-    if (changeAt !== undefined) m.pushSeconds.observe((s.lastPushAt - changeAt) / 1000);
+    if (s.pendingSince !== undefined) m.pushSeconds.observe((s.lastPushAt - s.pendingSince) / 1000);
+    s.pendingSince = undefined;
     s.log.debug({ version: snap.version, services: snap.services.length, workloads: snap.workloads.length }, 'snapshot sent');
     if (!ok) {
       // A slow reader: nothing is queued behind this write; the latest snapshot goes when it drains.
@@ -195,7 +202,7 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
     const s: Stream = {
       call, namespace: req.podNamespace, podName: req.podName, identity,
       log: log.child({ pod: `${req.podNamespace}/${req.podName}`, spiffeId: identity.spiffeId }),
-      sentVersion: req.lastVersion, lastPushAt: 0, timer: undefined, waitingDrain: false, closed: false,
+      sentVersion: req.lastVersion, lastPushAt: 0, timer: undefined, waitingDrain: false, closed: false, pendingSince: undefined,
     };
     streams.add(s);
     call.on('cancelled', () => close(s));

@@ -101,3 +101,37 @@ describe('kubeInformerSource against the in-memory API server', () => {
     assert.equal(lists('pods'), listsNow);
   });
 });
+
+describe('kubeInformerSource across an API server restart', () => {
+  test('connections refused while it is down, then each kind resumes or lists once: no relist storm; changes made meanwhile arrive', async () => {
+    const api = await FakeApiServer.start({ namespaces: ['default', 'shop'] });
+    const logs = memoryLogger();
+    api.seed(PODS, pod('a'));
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(api.kubeconfig());
+    const source = kubeInformerSource({ kubeConfig: kc, log: logs.log, backoff: { baseMs: 50, maxMs: 400 }, relistJitterMs: 100 });
+    try {
+      await source.start();
+      const listsBefore = api.lists.length;
+      const restarting = api.restart(700);
+      await new Promise((r) => setTimeout(r, 100));
+      api.seed(PODS, pod('b')); // written while the server is down (the store is etcd: it persists)
+      await restarting;
+      await waitForState(source, (s) => s.pods.has('shop/b'), 'pod b after the restart');
+      const deadline = Date.now() + 10_000;
+      while (api.watches.open < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(api.watches.open, 5, 'every kind watches again');
+      const relists = api.lists.slice(listsBefore);
+      const perKind = new Map<string, number>();
+      for (const l of relists) perKind.set(l.resource, (perKind.get(l.resource) ?? 0) + 1);
+      for (const [kind, n] of perKind) assert.ok(n <= 1, `${kind} listed ${n} times after the restart`);
+      const refused = logs.lines().filter((l) => l.level === 40 && String(l.msg).includes('backoff'));
+      assert.ok(refused.length >= 5, 'each informer backed off while the server was down');
+      const delays = refused.map((l) => Number(l.retryInMs));
+      assert.ok(delays.some((d) => d !== delays[0]), `jittered delays: ${delays.join(',')}`);
+    } finally {
+      await source.stop();
+      await api.close();
+    }
+  });
+});

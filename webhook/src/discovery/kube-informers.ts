@@ -134,7 +134,7 @@ export function kubeInformerSource(opts: KubeInformerOptions): ClusterSource & {
     informer.on('delete', (o) => { if (state.delete(spec.kind, key(o))) changed(); });
     let attempt = 0;
     let lastError = 0;
-    informer.on('error', (err) => {
+    const onError = (err: unknown): void => {
       if (stopped) return;
       if (Date.now() - lastError > 5 * maxMs) attempt = 0; // healthy for a while: start the backoff over
       lastError = Date.now();
@@ -142,8 +142,10 @@ export function kubeInformerSource(opts: KubeInformerOptions): ClusterSource & {
       attempt += 1;
       klog.warn({ err: { message: (err as Error).message, code: statusOf(err) }, retryInMs: delay, resourceVersion: informer.latestResourceVersion() || undefined },
         'the watch broke; resuming from the last resourceVersion after a backoff');
-      setTimeout(() => { if (!stopped) void informer.start(); }, delay).unref();
-    });
+      // start() keeps the resourceVersion: the watch resumes from it (only a 410 clears it).
+      setTimeout(() => { if (!stopped) informer.start().catch(onError); }, delay).unref();
+    };
+    informer.on('error', onError);
     await informer.start();
     await listed;
   }

@@ -182,6 +182,21 @@ export class FakeApiServer {
     this.watches.restart();
   }
 
+  /**
+   * A restart of the API server: every connection is cut, the port refuses connections for `downMs`,
+   * then the server listens again on the same port with fresh watch caches (the store, like etcd, keeps
+   * its objects and versions).
+   */
+  async restart(downMs = 0): Promise<void> {
+    const { port } = this.server.address() as AddressInfo;
+    this.watches.restart();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    this.server.listen(port, '127.0.0.1');
+    await once(this.server, 'listening');
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

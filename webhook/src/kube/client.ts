@@ -72,6 +72,8 @@ export interface KubeIo {
   listPodMeta(): Promise<PodMetaView[]>;
   /** POST a TokenReview (identity/token/kube.ts: is this a live service account token for `audiences`?). */
   createTokenReview(token: string, audiences: readonly string[]): Promise<TokenReviewView>;
+  /** The connection itself, for the discovery informers (client-node ListWatch: list + watch). */
+  readonly kubeConfig?: k8s.KubeConfig;
 }
 
 /** HTTP status of a client-node error (ApiException.code), if any. */
@@ -158,6 +160,7 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
   });
 
   return {
+    kubeConfig: kc,
     serverVersion: async () => version.getCode(),
     readSecret: async (namespace, name) => {
       const s = await orUndefinedOn404(core.readNamespacedSecret({ name, namespace }));

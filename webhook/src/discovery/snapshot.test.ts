@@ -187,6 +187,20 @@ describe('buildSnapshot', () => {
     }]);
   });
 
+  test('a "__proto__" label or port name is an ordinary key (nothing else changes)', () => {
+    const labels = JSON.parse('{"__proto__":"x","app":"m"}') as Record<string, string>;
+    const ports = JSON.parse('[{"name":"__proto__","port":8080}]') as V1EndpointSlice['ports'];
+    const s = buildSnapshot(state({
+      pods: [pod('shop', 'm', { ips: ['10.244.0.1'], labels })],
+      services: [svc('shop', 'web', [{ name: 'http', port: 80 }])],
+      slices: [slice('shop', 'web-1', 'web', [{ addresses: ['10.244.0.1'] }], ports)],
+    }), caller, ctx);
+    assert.deepEqual(Object.keys(s.workloads[0]?.labels ?? {}), ['__proto__', 'app']);
+    assert.equal(Object.getPrototypeOf(s.workloads[0]?.labels), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(s.services[0]?.endpoints[0]?.ports, '__proto__')?.value, 8080);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
   test('version: deterministic whatever the map order, changes with content and with the caller', () => {
     const pods = [pod('shop', 'a', { ips: ['10.244.0.1'] }), pod('shop', 'b', { ips: ['10.244.0.2'] }), pod('shop', 'front', { ips: ['10.244.0.3'] })];
     const services = [svc('shop', 'x', [{ name: 'http', port: 80 }], ['10.96.0.1']), svc('shop', 'y', [{ name: 'http', port: 80 }], ['10.96.0.2'])];

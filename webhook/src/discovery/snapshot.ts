@@ -38,7 +38,8 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortedRecord<V>(entries: Iterable<[string, V]>): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const [k, v] of [...entries].sort(([a], [b]) => byString(a, b))) out[k] = v;
+  // defineProperty: a key "__proto__" (from an unvalidated store file) stays a plain own key.
+  for (const [k, v] of [...entries].sort(([a], [b]) => byString(a, b))) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -57,9 +57,8 @@ interface Stream {
 interface CountingSource { eventCounts?(): Readonly<Partial<Record<KindName, number>>> }
 
 function metricsOf(registry: Registry, streams: () => number, source: ClusterSource): { pushes: Counter; pushSeconds: Histogram } {
-  const existing = registry.getSingleMetric('skein_cp_snapshot_pushes_total');
-  if (existing) registry.removeSingleMetric('skein_cp_snapshot_pushes_total');
-  for (const n of ['skein_cp_snapshot_push_seconds', 'skein_cp_connected_sidecars', 'skein_cp_informer_events_total']) {
+  // A service created again on the same registry (mesh services restarted in-process) replaces its metrics.
+  for (const n of ['skein_cp_snapshot_pushes_total', 'skein_cp_snapshot_push_seconds', 'skein_cp_connected_sidecars', 'skein_cp_informer_events_total']) {
     if (registry.getSingleMetric(n)) registry.removeSingleMetric(n);
   }
   new Gauge({

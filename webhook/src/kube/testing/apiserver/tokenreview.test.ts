@@ -3,6 +3,7 @@
 // TokenReview client is tested against the real shapes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { KINDS } from './kinds.js';
 import { raw } from './raw-client.js';
 import { FakeApiServer } from './server.js';
 import { API_AUDIENCES } from './service-account-tokens.js';
@@ -16,7 +17,7 @@ describe('in-memory API server: TokenReview', () => {
   let api: FakeApiServer;
   let podUid: string;
   before(async () => {
-    api = await FakeApiServer.start();
+    api = await FakeApiServer.start({ namespaces: ['default', 'shop'] });
     podUid = api.tokens.addPod('shop', 'orders-1', 'orders');
   });
   after(async () => api.close());
@@ -71,6 +72,22 @@ describe('in-memory API server: TokenReview', () => {
     let r = await raw(api, 'POST', PATH, review(token, ['skein-cp']));
     assert.equal((r.body.status as { error: string }).error, `pod UID (${newUid}) does not match service account pod ref claim (${uid})`);
     api.tokens.deletePod('shop', 'orders-2');
+    r = await raw(api, 'POST', PATH, review(token, ['skein-cp']));
+    assert.equal((r.body.status as { error: string }).error, 'service account token has been invalidated');
+  });
+
+  it('a pod seeded in the store is what a bound token is checked against', async () => {
+    const pods = KINDS.find((k) => k.resource === 'pods');
+    assert.ok(pods, 'the store serves Pods');
+    const seeded = api.seed(pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'cart-1', namespace: 'shop' },
+      spec: { serviceAccountName: 'cart', containers: [{ name: 'app', image: 'cart:1' }] },
+    });
+    const uid = String((seeded.metadata as { uid: string }).uid);
+    const token = api.tokens.mint({ namespace: 'shop', serviceAccount: 'cart', pod: { name: 'cart-1', uid }, audiences: ['skein-cp'] });
+    let r = await raw(api, 'POST', PATH, review(token, ['skein-cp']));
+    assert.equal((r.body.status as { authenticated: boolean }).authenticated, true);
+    api.store.delete(pods, 'shop', 'cart-1');
     r = await raw(api, 'POST', PATH, review(token, ['skein-cp']));
     assert.equal((r.body.status as { error: string }).error, 'service account token has been invalidated');
   });

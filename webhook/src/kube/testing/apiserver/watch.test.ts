@@ -124,7 +124,7 @@ describe('in-memory API server: watch', () => {
 
   test('bookmarks when asked (the current resourceVersion, no object body); timeoutSeconds ends the stream cleanly', async () => {
     const current = rvOf((await raw(api, 'GET', '/api/v1/pods')).body);
-    const w = new WatchStream(api, `/api/v1/services?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${current}`);
+    const w = new WatchStream(api, `/api/v1/services?watch=true&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=${current}`);
     await w.until(() => w.events.some((e) => e.type === 'BOOKMARK'), 'a bookmark');
     const b = w.events.find((e) => e.type === 'BOOKMARK')!;
     assert.deepEqual(Object.keys(b.object).sort(), ['apiVersion', 'kind', 'metadata']);

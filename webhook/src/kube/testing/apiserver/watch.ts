@@ -13,7 +13,7 @@
 // - timeoutSeconds ends the stream cleanly after that long; without it the server picks a time in
 //   [minRequestTimeout, 2 × minRequestTimeout) (1800 s);
 // - allowWatchBookmarks=true: BOOKMARK events (an object with only kind, apiVersion and
-//   metadata.resourceVersion) about every minute and 2 s before the timeout.
+//   metadata.resourceVersion) every minute, and 2 s before the timeout (cacheWatcher.nextBookmarkTime).
 // Not modelled: label/field selectors (refused 400), sendInitialEvents (WatchList), slow-watcher
 // termination.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -148,10 +148,15 @@ export class WatchHub {
       this.watchers.add(w);
       const bookmark = (): void => this.write(w, 'BOOKMARK', { kind: kind.kind, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(this.currentRv()) } });
       if (bookmarks) {
+        // cacheWatcher.nextBookmarkTime: every bookmarkFrequency, but never later than 2 s before the deadline.
         const every = this.opts.bookmarkIntervalMs ?? 60_000;
-        const tick = (): void => { bookmark(); w.timers.push(setTimeout(tick, every).unref()); };
-        w.timers.push(setTimeout(tick, every).unref());
-        if (timeoutMs > 2000) w.timers.push(setTimeout(bookmark, timeoutMs - 2000).unref());
+        const deadline = Date.now() + timeoutMs;
+        const schedule = (): void => {
+          const next = Math.min(Date.now() + every, deadline - 2000);
+          if (next <= Date.now()) return;
+          w.timers.push(setTimeout(() => { bookmark(); schedule(); }, next - Date.now()).unref());
+        };
+        schedule();
       }
       w.timers.push(setTimeout(() => this.end(w, false), timeoutMs).unref());
     };

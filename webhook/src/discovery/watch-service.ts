@@ -132,7 +132,7 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
     s.pendingSince ??= changeAt;
     const wait = s.lastPushAt + MIN_PUSH_INTERVAL_MS - Date.now();
     if (wait > 0) {
-      s.timer ??= setTimeout(() => { s.timer = undefined; push(s); }, wait);
+      s.timer ??= setTimeout(() => { s.timer = undefined; safePush(s); }, wait);
       return;
     }
     const ok = s.call.write(snap);
@@ -145,22 +145,25 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
     if (!ok) {
       // A slow reader: nothing is queued behind this write; the latest snapshot goes when it drains.
       s.waitingDrain = true;
-      s.call.once('drain', () => { s.waitingDrain = false; push(s); });
+      s.call.once('drain', () => { s.waitingDrain = false; safePush(s); });
+    }
+  }
+
+  /** push(), and a failure ends only this stream (the sidecar reconnects), never the process. */
+  function safePush(s: Stream): void {
+    try {
+      push(s);
+    } catch (err) {
+      s.log.error({ err }, 'building or sending a snapshot failed; the stream is closed so that the sidecar reconnects');
+      fail(s.call, grpc.status.INTERNAL, `skein-cp failed to build the snapshot: ${(err as Error).message}`);
+      close(s);
     }
   }
 
   function recompute(): void {
     recomputeTimer = undefined;
     lastRecompute = Date.now();
-    for (const s of [...streams]) {
-      try {
-        push(s);
-      } catch (err) {
-        s.log.error({ err }, 'building or sending a snapshot failed; the stream is closed so that the sidecar reconnects');
-        fail(s.call, grpc.status.INTERNAL, `skein-cp failed to build the snapshot: ${(err as Error).message}`);
-        close(s);
-      }
-    }
+    for (const s of [...streams]) safePush(s);
     changeAt = undefined;
   }
 
@@ -208,7 +211,7 @@ export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
     call.on('close', () => close(s));
     call.on('error', () => close(s));
     s.log.info({ streams: streams.size, lastVersion: req.lastVersion || undefined }, 'discovery stream opened');
-    push(s);
+    safePush(s);
   }
 
   return {

@@ -108,6 +108,9 @@ export function httpFailureFor(err: unknown): HttpFailure {
       return { status: 502, code: 'upstream_bad_response' };
     case 'ECONNREFUSED':
       return { status: 502, code: 'upstream_refused' };
+    // mtls/: the mTLS handshake with the peer sidecar failed or its identity was not the expected one.
+    case 'upstream_tls_failed':
+      return { status: 502, code };
     case 'ECONNRESET':
     case 'EPIPE':
       return { status: 502, code: 'upstream_reset' };
@@ -151,5 +154,5 @@ export function outcomeLabel(outcome: string): string {
 const KNOWN_LABELS = new Set([
   'config_invalid', 'orig_dst_failed', 'proxy_loop', 'upstream_connect_timeout', 'upstream_timeout',
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'ERR_STREAM_PREMATURE_CLOSE', 'idle_timeout', 'unknown',
+  'ERR_STREAM_PREMATURE_CLOSE', 'idle_timeout', 'unknown', 'upstream_tls_failed',
 ]);

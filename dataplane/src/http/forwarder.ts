@@ -64,7 +64,7 @@ export class HttpForwarder {
   /** Forwards one HTTP request; the response (or a 502/504) is written to `res`. */
   web(req: http.IncomingMessage, res: http.ServerResponse, ctx: ExchangeContext): void {
     this.exchanges.set(req, ctx);
-    const agent = this.pools.agentFor(ctx.target.host, ctx.target.port, ctx.target.localAddress);
+    const agent = this.pools.upstreamFor(ctx.target).agent;
     agent.withRequestHook((proxyReq) => this.onProxyReq(proxyReq, req, res, ctx), () => {
       this.proxy.web(req, res, {
         target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
@@ -82,8 +82,8 @@ export class HttpForwarder {
     socket.on('error', (err) => ctx.log.debug({ err: err.message }, 'websocket client socket error'));
     this.proxy.ws(req, socket, head, {
       target: { protocol: 'http:', host: ctx.target.host, port: ctx.target.port },
-      // A dedicated connection: an upgraded socket leaves any pool anyway.
-      agent: false, ignorePath: true, prependPath: false,
+      // A dedicated connection: an upgraded socket leaves any pool anyway (mTLS to a meshed peer).
+      agent: this.pools.upstreamFor(ctx.target).tunnelAgent() ?? false, ignorePath: true, prependPath: false,
       ...(ctx.target.localAddress ? { localAddress: ctx.target.localAddress } : {}),
     }, (err) => {
       const failure = httpFailureFor(err);

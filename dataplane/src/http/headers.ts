@@ -9,6 +9,12 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', '
 /** Never removed even when listed in Connection: removing them would change the message framing. */
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id']);
 const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+/**
+ * The verified identity of a meshed caller, set by the inbound sidecar for the app (http/server.ts).
+ * Whatever a client sends under this name is removed on every request, meshed or not, in both
+ * directions: only the sidecar that terminated the caller's mTLS may set it.
+ */
+export const PEER_IDENTITY_HEADER = 'x-skein-peer-identity';
 
 /** Names listed in Connection plus the fixed hop-by-hop set, lowercased. */
 function hopByHopNames(connection: string | string[] | undefined): string[] {
@@ -24,6 +30,7 @@ function hopByHopNames(connection: string | string[] | undefined): string[] {
  */
 export function stripRequestHopByHop(req: http.IncomingMessage): { wantsClose: boolean } {
   const headers = req.headers;
+  delete headers[PEER_IDENTITY_HEADER];
   const wantsClose = /(^|,)\s*close\s*(,|$)/i.test(String(headers.connection ?? ''));
   const te = headers.te;
   for (const name of hopByHopNames(headers.connection)) delete headers[name];
@@ -88,7 +95,7 @@ export function scanRequest(req: http.IncomingMessage): RequestScan {
     const original = raw[i] as string;
     const name = original.toLowerCase();
     const value = raw[i + 1] as string;
-    if (!HOP_BY_HOP_SET.has(name)) forward.push(original, value);
+    if (!HOP_BY_HOP_SET.has(name)) { if (name !== PEER_IDENTITY_HEADER) forward.push(original, value); }
     else if (name === 'te' && value.trim().toLowerCase() === 'trailers') forward.push(original, 'trailers');
     switch (name) {
       case 'host': hosts++; scan.host = value; break;

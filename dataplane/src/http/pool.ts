@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Pool as UndiciPool } from 'undici';
 import { UpstreamConnectTimeoutError } from '../errors.js';
 import type { Target } from '../tcp/forward.js';
+import { ALPN_H1 } from '../mtls/client-hello.js';
 import { upstreamConnector } from './connect.js';
 
 // undici's index loads all of undici (fetch, WebSocket, cache, mocks): +84 ms and +15 MB of RSS at
@@ -37,7 +38,7 @@ const agentAddRequest = (http.Agent.prototype as unknown as { addRequest: AddReq
 export class UpstreamAgent extends http.Agent {
   private nextRequest: ((req: http.ClientRequest) => void) | undefined;
 
-  constructor(private readonly connectTimeoutMs: number, options: http.AgentOptions) {
+  constructor(private readonly connectTimeoutMs: number, options: http.AgentOptions, private readonly target?: Target) {
     super(options);
   }
 
@@ -59,6 +60,13 @@ export class UpstreamAgent extends http.Agent {
   }
 
   override createConnection(options: net.NetConnectOpts, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
+    const secure = this.target?.secure;
+    if (secure && callback) {
+      // A meshed peer: Node's Agent waits for the callback when nothing is returned.
+      secure.mtls.connect(this.target as Target, secure.expect, ALPN_H1, this.connectTimeoutMs).then(
+        (socket) => callback(null, socket), (err: Error) => callback(err, undefined as unknown as net.Socket));
+      return undefined as unknown as net.Socket;
+    }
     const socket = net.createConnection({ ...options, noDelay: true } as net.NetConnectOpts);
     const target = `${String((options as net.TcpNetConnectOpts).host)}:${String((options as net.TcpNetConnectOpts).port)}`;
     const timer = setTimeout(() => {
@@ -102,8 +110,13 @@ export class Upstream {
       maxFreeSockets: Math.min(64, this.options.maxSocketsPerUpstream),
       scheduling: 'lifo',
       timeout: this.options.idleMs ?? 30_000,
-    });
+    }, this.target);
     return this.agentInstance;
+  }
+
+  /** For a WebSocket tunnel to a meshed peer: an agent whose one connection is mTLS (undefined = a plain dedicated connection). */
+  tunnelAgent(): UpstreamAgent | undefined {
+    return this.target.secure ? new UpstreamAgent(this.options.connectTimeoutMs, { keepAlive: false }, this.target) : undefined;
   }
 
   connectionCount(): number {
@@ -142,7 +155,9 @@ export class UpstreamPools {
 
   /** The upstream for a target, created on first use; moves it to the most recently used end. */
   upstreamFor(target: Target): Upstream {
-    const key = target.localAddress ? `${target.host}:${target.port}@${target.localAddress}` : `${target.host}:${target.port}`;
+    let key = target.localAddress ? `${target.host}:${target.port}@${target.localAddress}` : `${target.host}:${target.port}`;
+    // Pools are per endpoint and identity: a connection verified for one SPIFFE ID never serves another.
+    if (target.secure) key += `#${target.secure.expect}`;
     // Most requests go where the previous one went: skip the delete/set of the LRU bookkeeping then.
     if (key === this.lastKey && this.last) return this.last;
     let upstream = this.upstreams.get(key);

@@ -14,10 +14,15 @@ import { counterChild, type CounterChild, type Direction, type Metrics } from '.
 import { forwardTcp } from '../tcp/forward.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
-import { ensureRequestId, framingProblem, scanRequest, stripRequestHopByHop } from './headers.js';
+import { ensureRequestId, framingProblem, PEER_IDENTITY_HEADER, scanRequest, stripRequestHopByHop } from './headers.js';
 import type { UpstreamPools } from './pool.js';
 
-export interface HttpConnection { target: Target; log: Logger }
+export interface HttpConnection {
+  target: Target;
+  log: Logger;
+  /** The caller's SPIFFE ID, verified by mTLS (inbound from a peer sidecar): sent to the app as x-skein-peer-identity. */
+  peer?: string;
+}
 
 export interface HttpPathOptions {
   direction: Direction;
@@ -129,6 +134,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       ex.requestId = randomUUID();
       scan.forward.push('x-request-id', ex.requestId);
     }
+    if (conn.peer !== undefined) scan.forward.push(PEER_IDENTITY_HEADER, conn.peer);
     if (!scan.expect && !scan.chunked && url.charCodeAt(0) === 0x2f /* '/' */) {
       const upstream = options.pools.upstreamFor(conn.target);
       upstream.pool.dispatch({
@@ -140,6 +146,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     // Expect: 100-continue, chunked bodies (trailers) and non-origin-form targets: the http-proxy path.
     stripRequestHopByHop(req);
     req.headers['x-request-id'] = ex.requestId;
+    if (conn.peer !== undefined) req.headers[PEER_IDENTITY_HEADER] = conn.peer;
     forwarder.web(req, res, ex);
   };
 
@@ -150,6 +157,8 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     const conn = connections.get(socket);
     if (!conn) return void socket.destroy();
     if (refuseMalformed(req, socket, conn)) return;
+    delete req.headers[PEER_IDENTITY_HEADER];
+    if (conn.peer !== undefined) req.headers[PEER_IDENTITY_HEADER] = conn.peer;
     if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET') {
       ensureRequestId(req);
       const started = process.hrtime.bigint();
@@ -207,7 +216,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     conn.log.info({ method: req.method, kind }, 'forwarding the rest of the connection as TCP');
     socket.on('error', () => undefined);
     void forwardTcp(socket, {
-      target: conn.target, head: Buffer.concat([requestHead(req), head]), idleTimeoutMs: options.idleTimeoutMs,
+      target: conn.target, head: Buffer.concat([requestHead(req, conn.peer), head]), idleTimeoutMs: options.idleTimeoutMs,
       connectTimeoutMs: options.connectTimeoutMs, log: conn.log,
     });
   };
@@ -228,10 +237,14 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
   };
 }
 
-/** The request line and headers exactly as received (llhttp already validated them). */
-function requestHead(req: http.IncomingMessage): Buffer {
+/** The request line and headers as received (llhttp already validated them), the peer identity header ours alone. */
+function requestHead(req: http.IncomingMessage, peer: string | undefined): Buffer {
   let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] as string).toLowerCase() === PEER_IDENTITY_HEADER) continue;
+    head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  }
+  if (peer !== undefined) head += `${PEER_IDENTITY_HEADER}: ${peer}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
 

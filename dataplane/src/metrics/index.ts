@@ -24,6 +24,9 @@ export interface Metrics {
   detections: Counter<'direction' | 'protocol' | 'reason'>;
   errors: Counter<'direction' | 'code'>;
   refused: Counter<'direction' | 'reason'>;
+  /** mTLS between sidecars (mtls/): direction outbound = we are the TLS client, inbound = the server. */
+  tlsHandshakes: Counter<'direction' | 'alpn' | 'resumed'>;
+  tlsHandshakeFailures: Counter<'direction' | 'reason'>;
 }
 
 /**
@@ -113,6 +116,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     refused: new Counter({
       name: 'skein_dp_refused_total', help: 'Connections or requests refused before forwarding, with the reason',
+      labelNames: ['direction', 'reason'], registers, collect: flushChildren,
+    }),
+    tlsHandshakes: new Counter({
+      name: 'skein_tls_handshakes_total', help: 'Completed mTLS handshakes between sidecars, by ALPN and whether a session was resumed',
+      labelNames: ['direction', 'alpn', 'resumed'], registers, collect: flushChildren,
+    }),
+    tlsHandshakeFailures: new Counter({
+      name: 'skein_tls_handshake_failures_total', help: 'Refused or failed mTLS handshakes between sidecars, by reason',
       labelNames: ['direction', 'reason'], registers, collect: flushChildren,
     }),
   };

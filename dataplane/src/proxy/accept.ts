@@ -13,7 +13,7 @@ export interface Accepted {
   dst: Destination;
   log: Logger;
   /** Fills the fields of the closing log line (protocol, bytes, outcome). */
-  summary: { proto?: Protocol; outcome?: string; detect?: string };
+  summary: { proto?: Protocol; outcome?: string; detect?: string; peer?: string };
 }
 
 export interface AcceptDeps {
@@ -59,7 +59,7 @@ export function acceptConnection(socket: net.Socket, deps: AcceptDeps): Accepted
     metrics.bytes.inc({ direction, flow: 'rx' }, socket.bytesRead);
     metrics.bytes.inc({ direction, flow: 'tx' }, socket.bytesWritten);
     log.info({
-      proto: summary.proto ?? 'unknown', detect: summary.detect, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten,
+      proto: summary.proto ?? 'unknown', detect: summary.detect, peer: summary.peer, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten,
       durationMs: Date.now() - started, outcome: summary.outcome ?? (hadError ? 'error' : 'ok'),
     }, 'connection closed');
   });

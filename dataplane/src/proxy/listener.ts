@@ -7,6 +7,8 @@ import type { Direction, Metrics } from '../metrics/index.js';
 import type { OrigDstResolver } from '../transport/resolver.js';
 import { createHttpPath, type HttpPath } from '../http/server.js';
 import type { UpstreamPools } from '../http/pool.js';
+import type { DiscoveryProvider } from '../discovery/index.js';
+import type { Mtls } from '../mtls/index.js';
 
 export interface PipelineDeps {
   config: RunConfig;
@@ -16,6 +18,11 @@ export interface PipelineDeps {
   metrics: Metrics;
   pools: UpstreamPools;
   isDraining: () => boolean;
+  /**
+   * With a control plane: mTLS between sidecars and routes from discovery (inbound/mesh.ts,
+   * outbound/mesh.ts). Without it (standalone) both directions behave as before the mesh existed.
+   */
+  mesh?: { mtls: Mtls; discovery: DiscoveryProvider };
 }
 
 export interface CaptureListener {

@@ -10,11 +10,19 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { errorCode, UpstreamConnectTimeoutError } from '../errors.js';
+import { ALPN_TCP } from '../mtls/client-hello.js';
+import type { Mtls } from '../mtls/index.js';
 import { Pump } from './pump.js';
 import { readIntoBuffer } from './read-buffer.js';
 
 /** Where to connect; `localAddress` is the source to bind (inbound: 127.0.0.6, see inbound/index.ts). */
-export interface Target { host: string; port: number; localAddress?: string }
+export interface Target {
+  host: string;
+  port: number;
+  localAddress?: string;
+  /** A meshed peer: mTLS to it (mtls/), whose certificate must carry `expect`. */
+  secure?: { mtls: Mtls; expect: string };
+}
 
 export interface TcpForwardOptions {
   target: Target;
@@ -25,6 +33,11 @@ export interface TcpForwardOptions {
   log: Logger;
   /** Receives the outcome as soon as it is known (before the sockets' 'close'), for the connection's summary line. */
   report?: { outcome?: string };
+  /**
+   * An upstream already connected (a pre-dialled one, maybe with bytes the server sent first in its
+   * buffer): used instead of connecting to `target`.
+   */
+  upstream?: net.Socket;
 }
 
 export interface TcpResult {
@@ -37,6 +50,19 @@ export interface TcpResult {
 
 /** Forwards until both directions are done; never rejects (errors end up in `outcome`). */
 export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Promise<TcpResult> {
+  if (options.upstream) return forwardConnected(client, options.upstream, options);
+  const secure = options.target.secure;
+  if (secure) {
+    // mTLS to the peer sidecar (ALPN skein/tcp): forwarding starts once the peer's identity is verified.
+    return secure.mtls.connect(options.target, secure.expect, ALPN_TCP, options.connectTimeoutMs).then(
+      (upstream) => forwardConnected(client, upstream, options),
+      (err: Error) => {
+        const outcome = errorCode(err);
+        if (options.report) options.report.outcome = outcome;
+        carryFailure(err, client);
+        return { bytesIn: client.bytesRead, bytesOut: client.bytesWritten, outcome };
+      });
+  }
   return new Promise((resolve) => {
     let outcome = 'ok';
     const setOutcome = (code: string): void => {
@@ -101,9 +127,59 @@ export function forwardTcp(client: net.Socket, options: TcpForwardOptions): Prom
 }
 
 /**
- * Client → upstream. What detection handed back (unshift) or the HTTP parser left is still in the client's
- * Readable buffer: it goes first, then the client reads into its pump's buffer. Without the internals
- * read-buffer.ts relies on, the stream path (pipe) does the same job.
+ * The same as forwardTcp's connected phase for an upstream that is already connected (pre-dialled, or a
+ * verified mTLS connection): both directions start at once, each draining what its source already
+ * buffered (the server's banner, the client's peeked bytes) before reading into its pump.
+ */
+function forwardConnected(client: net.Socket, upstream: net.Socket, options: TcpForwardOptions): Promise<TcpResult> {
+  return new Promise((resolve) => {
+    let outcome = 'ok';
+    const setOutcome = (code: string): void => {
+      if (outcome !== 'ok') return;
+      outcome = code;
+      if (options.report) options.report.outcome = code;
+    };
+    client.setNoDelay(true);
+    client.on('error', (err) => {
+      setOutcome(`client_${errorCode(err)}`);
+      carryFailure(err, upstream);
+    });
+    upstream.on('error', (err) => {
+      setOutcome(errorCode(err));
+      options.log.debug({ err: errorCode(err) }, 'upstream error');
+      carryFailure(err, client);
+    });
+    if (options.head && options.head.length > 0) upstream.write(options.head);
+    const toUpstream = startClientToUpstream(client, upstream);
+    const toClient = startClientToUpstream(upstream, client);
+    let closed = 0;
+    const onClose = (): void => {
+      if (++closed < 2) return;
+      toClient?.release();
+      toUpstream?.release();
+      resolve({ bytesIn: client.bytesRead, bytesOut: client.bytesWritten, outcome });
+    };
+    // `closed`: 'close' was already emitted (an upstream that failed while pre-dialled).
+    for (const socket of [client, upstream]) {
+      if (socket.closed) closed++;
+      else socket.once('close', onClose);
+    }
+    for (const socket of [client, upstream]) {
+      socket.setTimeout(options.idleTimeoutMs, () => {
+        setOutcome('idle_timeout');
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    if (closed >= 2) onClose();
+  });
+}
+
+/**
+ * src → dst (named for its first use, client → upstream). What detection handed back (unshift) or the
+ * HTTP parser left is still in the source's Readable buffer: it goes first, then the source reads into
+ * its pump's buffer. Without the internals read-buffer.ts relies on, the stream path (pipe) does the
+ * same job.
  */
 function startClientToUpstream(client: net.Socket, upstream: net.Socket): Pump | undefined {
   for (let chunk: Buffer | null; client.readableLength > 0 && (chunk = client.read() as Buffer | null) !== null;) upstream.write(chunk);

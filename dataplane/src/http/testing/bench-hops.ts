@@ -4,7 +4,9 @@
 // process on CPU 1, as `npm run bench` pins them. Prints, per round, direct and proxied req/s and the
 // sidecars' CPU per proxied request (both hops), then the best round. Runs without root or netns.
 //   node dataplane/dist/http/testing/bench-hops.js [--rounds 3] [--duration 5] [--connections 64]
-//        [--rate 1000] [--prof DIR] [-- skein-dp run flags, e.g. --access-log off]
+//        [--rate 1000] [--prof DIR] [--mtls] [-- skein-dp run flags, e.g. --access-log off]
+// --mtls: the two sidecars speak mTLS (pooled skein/h1 connections) with certificates of a test CA,
+// built as lifecycle/run.ts builds a meshed sidecar (mtls/testing/mesh.ts) instead of standalone.
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import http from 'node:http';
@@ -44,7 +46,34 @@ async function app(): Promise<void> {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as net.AddressInfo).port }));
 }
 
+/** The same two hops with mTLS between them; returns the client sidecar's outbound port and a stop function. */
+async function meshedProxies(appPort: number, flags: string[]): Promise<{ port: number; stop(): Promise<void> }> {
+  const { createTestCa } = await import('../../mtls/testing/pki.js');
+  const { spiffe, startMeshProxy, TestDiscovery, TestIdentity, workloadCert } = await import('../../mtls/testing/mesh.js');
+  const ca = await createTestCa();
+  const anchors = { trustAnchorsPem: [ca.certPem] };
+  const serverId = spiffe('bench', 'server');
+  const server = await startMeshProxy({
+    identity: new TestIdentity(await workloadCert(ca, serverId)), discovery: new TestDiscovery(anchors),
+    inboundTo: { address: '127.0.0.1', port: appPort, family: 4 }, flags, stdout: true,
+  });
+  const vip = { address: '10.96.0.1', port: 80, family: 4 as const };
+  const client = await startMeshProxy({
+    identity: new TestIdentity(await workloadCert(ca, spiffe('bench', 'client'))),
+    discovery: new TestDiscovery({
+      ...anchors, routes: { [`${vip.address}:${vip.port}`]: { kind: 'endpoint', host: '127.0.0.1', port: server.inbound, spiffeId: serverId, protocol: 'detect' } },
+    }),
+    outboundTo: vip, flags, stdout: true,
+  });
+  return { port: client.outbound, stop: async () => { await client.close(); await server.close(); } };
+}
+
 async function proxies(appPort: number, flags: string[]): Promise<void> {
+  if (flags[0] === '--mtls') {
+    const meshed = await meshedProxies(appPort, flags.slice(1));
+    serve(meshed.port, meshed.stop);
+    return;
+  }
   const config = parseRunConfig(['--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--health-port', '0',
     '--bind-address', '127.0.0.1', ...flags], { POD_IP: '127.0.0.1' });
   const logs = createLogControl(config.logLevel);
@@ -52,6 +81,11 @@ async function proxies(appPort: number, flags: string[]): Promise<void> {
   const client = await startProxy(config, {
     logs, resolver: fixedResolver({ address: '127.0.0.1', port: server.addresses.inbound.port, family: 4 }),
   });
+  serve(client.addresses.outbound.port, async () => { await Promise.all([client.shutdown(0), server.shutdown(0)]); });
+}
+
+/** The proxies child's side of the IPC: CPU marks and readings, stop. */
+function serve(port: number, stop: () => Promise<void>): void {
   let mark = process.cpuUsage();
   process.on('message', (m: string) => {
     if (m === 'mark') mark = process.cpuUsage();
@@ -60,10 +94,10 @@ async function proxies(appPort: number, flags: string[]): Promise<void> {
       process.send?.({ cpuMs: (used.user + used.system) / 1000, rssMB: Math.round(process.memoryUsage().rss / 1e6) });
       return;
     }
-    if (m === 'stop') void Promise.all([client.shutdown(0), server.shutdown(0)]).then(() => process.disconnect());
+    if (m === 'stop') void stop().then(() => process.disconnect());
     else process.send?.({ ok: true });
   });
-  process.send?.({ port: client.addresses.outbound.port });
+  process.send?.({ port });
 }
 
 async function main(): Promise<void> {
@@ -71,12 +105,13 @@ async function main(): Promise<void> {
     args: process.argv.slice(2), allowPositionals: true, options: {
       rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '64' }, rate: { type: 'string' }, prof: { type: 'string' },
+      mtls: { type: 'boolean', default: false },
     },
   });
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
   const appChild = child('app', [], '/dev/null');
   const [{ port: appPort }] = (await once(appChild, 'message')) as [{ port: number }];
-  const px = child('proxies', [String(appPort), ...positionals], process.env['BENCH_HOPS_LOG'] ?? '/dev/null',
+  const px = child('proxies', [String(appPort), ...(values.mtls ? ['--mtls'] : []), ...positionals], process.env['BENCH_HOPS_LOG'] ?? '/dev/null',
     values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : []);
   const [{ port }] = (await once(px, 'message')) as [{ port: number }];
   const ask = async <T>(m: string): Promise<T> => { px.send(m); return ((await once(px, 'message')) as [T])[0]; };
@@ -101,7 +136,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(r)}\n`);
   }
   const best = (key: string, pick: (...n: number[]) => number): number => pick(...rounds.map((r) => r[key] as number));
-  process.stdout.write(`${JSON.stringify({ best: true, flags: positionals.join(' '), skeinRps: best('skeinRps', Math.max),
+  process.stdout.write(`${JSON.stringify({ best: true, mtls: values.mtls, flags: positionals.join(' '), skeinRps: best('skeinRps', Math.max),
     cpuUsPerRequest: best('cpuUsPerRequest', Math.min), ratio: best('ratio', Math.max) })}\n`);
   px.send('stop');
   appChild.kill();

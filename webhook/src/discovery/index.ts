@@ -5,5 +5,5 @@ export { localStoreSource } from './local-store.js';
 export { kubeInformerSource } from './kube-informers.js';
 export { podLookupFrom } from './pod-lookup.js';
 export { meshSettingsFrom, type MeshSettings } from './mesh-settings.js';
-export { buildSnapshot, spiffeIdOf } from './snapshot.js';
-export { createDiscoveryService, type DiscoveryService } from './watch-service.js';
+export { buildSnapshot, encodeSnapshot, spiffeIdOf } from './snapshot.js';
+export { createDiscoveryService, DISCOVERY_SERVICE_DEFINITION, type DiscoveryService } from './watch-service.js';

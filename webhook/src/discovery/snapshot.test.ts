@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { Action, MtlsMode, Protocol } from '@skein/api';
+import { Action, MtlsMode, Protocol, discovery } from '@skein/api';
 import { parseGoDuration } from './duration.js';
 import { certTtlSeconds } from './mesh-settings.js';
-import { buildSnapshot, SnapshotBuilder } from './snapshot.js';
+import { buildSnapshot, encodeSnapshot, SnapshotBuilder } from './snapshot.js';
 import type { ClusterState, MeshObject } from './types.js';
 
 const TD = 'cluster.local';
@@ -185,6 +185,20 @@ describe('buildSnapshot', () => {
       ip: '10.244.0.1', ips: ['10.244.0.1'], podName: 'm', namespace: 'shop', spiffeId: 'spiffe://cluster.local/ns/shop/sa/default',
       labels: { app: 'm', tier: 'db' }, opaquePorts: [5432],
     }]);
+  });
+
+  test('encodeSnapshot (caller fields + the shared bytes) decodes to the same snapshot as the plain encoding', () => {
+    const s = buildSnapshot(state({
+      pods: [pod('shop', 'front', { sa: 'web', ips: ['10.244.0.5'], ports: [{ name: 'http', containerPort: 8080 }], opaque: '3306' })],
+      services: [svc('shop', 'web', [{ name: 'http', port: 80 }])],
+      slices: [slice('shop', 'web-1', 'web', [{ addresses: ['10.244.0.5'], targetRef: { kind: 'Pod', name: 'front' } }], [{ name: 'http', port: 80 }])],
+      mesh: { mtls: { mode: 'STRICT' } },
+    }), caller, ctx);
+    const fast = encodeSnapshot(s);
+    assert.deepEqual(discovery.Snapshot.decode(fast), discovery.Snapshot.decode(discovery.Snapshot.encode(s).finish()));
+    assert.deepEqual(discovery.Snapshot.decode(fast), s);
+    const foreign = { ...s };
+    assert.deepEqual(discovery.Snapshot.decode(encodeSnapshot(foreign)), s, 'a snapshot not built here is encoded plainly');
   });
 
   test('a "__proto__" label or port name is an ordinary key (nothing else changes)', () => {

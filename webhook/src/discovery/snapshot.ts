@@ -141,6 +141,8 @@ interface Shared {
   readonly services: discovery.Service[];
   readonly workloads: discovery.Workload[];
   readonly trustAnchorsPem: string[];
+  /** The encoded caller-independent fields (2, 3, 4, 7): hashed for the version, and sent as they are. */
+  readonly bytes: Uint8Array;
   readonly digest: Buffer;
 }
 
@@ -186,18 +188,37 @@ function buildShared(state: ClusterState, ctx: SnapshotContext): Shared {
   }
   workloads.sort((a, b) => byString(a.ip, b.ip) || byString(a.namespace, b.namespace) || byString(a.podName, b.podName));
   const trustAnchorsPem = [...ctx.trustAnchorsPem];
-  const digest = createHash('sha256').update(discovery.Snapshot.encode({
+  const bytes = discovery.Snapshot.encode({
     version: '', mesh, services, workloads, policies: [], self: undefined, trustAnchorsPem,
-  }).finish()).digest();
-  return { mesh, services, workloads, trustAnchorsPem, digest };
+  }).finish();
+  const digest = createHash('sha256').update(bytes).digest();
+  return { mesh, services, workloads, trustAnchorsPem, bytes, digest };
 }
+
+/** Snapshots built here → their encoded shared part (encodeSnapshot). */
+const SHARED_BYTES = new WeakMap<discovery.Snapshot, Uint8Array>();
 
 function assemble(shared: Shared, self: discovery.Proxy): discovery.Snapshot {
   const version = createHash('sha256').update(shared.digest).update(discovery.Proxy.encode(self).finish()).digest('hex').slice(0, 32);
-  return {
+  const snap: discovery.Snapshot = {
     version, mesh: shared.mesh, services: shared.services, workloads: shared.workloads, policies: [],
     self, trustAnchorsPem: shared.trustAnchorsPem,
   };
+  SHARED_BYTES.set(snap, shared.bytes);
+  return snap;
+}
+
+/**
+ * The protobuf encoding of a snapshot. For one built here, the caller's own fields (version, self) are
+ * encoded and the shared part's bytes appended as they are (a protobuf message is the concatenation of
+ * its fields, in any order): N streams cost one encoding of the cluster, not N (a snapshot of 5000 pods
+ * and 1000 Services is about 0.9 MB and takes ~7 ms to encode).
+ */
+export function encodeSnapshot(snap: discovery.Snapshot): Buffer {
+  const shared = SHARED_BYTES.get(snap);
+  if (shared === undefined) return Buffer.from(discovery.Snapshot.encode(snap).finish());
+  const head = discovery.Snapshot.encode({ version: snap.version, self: snap.self, mesh: undefined, services: [], workloads: [], policies: [], trustAnchorsPem: [] }).finish();
+  return Buffer.concat([head, shared]);
 }
 
 /** Pure: the snapshot for one caller pod; `version` is a content hash. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { DiscoveryClient, DiscoveryService, type Snapshot } from '@skein/api';
+import { DiscoveryClient, type Snapshot } from '@skein/api';
 import { Registry } from 'prom-client';
 import { kubeTokenVerifier } from '../identity/token/index.js';
 import { connect } from '../kube/client.js';
@@ -18,7 +18,7 @@ import { kubeInformerSource } from './kube-informers.js';
 import { podLookupFrom } from './pod-lookup.js';
 import { memoryLogger } from './testing.js';
 import type { ClusterSource } from './types.js';
-import { createDiscoveryService, type DiscoveryService as Service } from './watch-service.js';
+import { createDiscoveryService, DISCOVERY_SERVICE_DEFINITION, type DiscoveryService as Service } from './watch-service.js';
 
 async function nextMessage(got: Snapshot[], i: number, ms = 10_000): Promise<Snapshot> {
   const deadline = Date.now() + ms;
@@ -57,7 +57,7 @@ describe('Discovery.Watch in Kubernetes mode (in-memory API server)', () => {
       trustDomain: 'cluster.local', trustAnchors: () => ['ROOT'], onTrustAnchorsChange: () => () => undefined, log, metrics: { registry: new Registry() },
     });
     server = new grpc.Server();
-    server.addService(DiscoveryService, service);
+    server.addService(DISCOVERY_SERVICE_DEFINITION, service);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     client = new DiscoveryClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const kc = new k8s.KubeConfig();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { DiscoveryClient, DiscoveryService, type Snapshot } from '@skein/api';
+import { DiscoveryClient, type Snapshot } from '@skein/api';
 import { Registry } from 'prom-client';
 import { localTokenVerifier } from '../identity/token/index.js';
 import { mintLocal } from '../identity/token/testing/local-tokens.js';
@@ -13,7 +13,7 @@ import { localStoreSource } from './local-store.js';
 import { podLookupFrom } from './pod-lookup.js';
 import { memoryLogger, waitForState } from './testing.js';
 import type { ClusterSource } from './types.js';
-import { createDiscoveryService, type DiscoveryService as Service } from './watch-service.js';
+import { createDiscoveryService, DISCOVERY_SERVICE_DEFINITION, type DiscoveryService as Service } from './watch-service.js';
 
 let rv = 100;
 type Obj = { kind: string; metadata: { name: string; namespace?: string } & Record<string, unknown> } & Record<string, unknown>;
@@ -95,7 +95,7 @@ describe('Discovery.Watch over gRPC', () => {
       onTrustAnchorsChange: (l) => { anchorListeners.add(l); return () => anchorListeners.delete(l); }, log, metrics: { registry },
     });
     server = new grpc.Server();
-    server.addService(DiscoveryService, service);
+    server.addService(DISCOVERY_SERVICE_DEFINITION, service);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     client = new DiscoveryClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });

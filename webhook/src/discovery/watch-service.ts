@@ -10,12 +10,12 @@
 // version did not move is not written to. So an event storm costs O(cluster) per 100 ms plus
 // O(streams) small work, not O(cluster × streams) per event.
 import * as grpc from '@grpc/grpc-js';
-import type { DiscoveryServer, discovery } from '@skein/api';
+import { DiscoveryService as DISCOVERY_SERVICE, type DiscoveryServer, type discovery } from '@skein/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CertifyRefusal, isCertifyRefusal } from '../identity/errors.js';
 import type { TokenVerifier, WorkloadIdentity } from '../identity/types.js';
 import type { Logger } from '../log.js';
-import { SnapshotBuilder } from './snapshot.js';
+import { encodeSnapshot, SnapshotBuilder } from './snapshot.js';
 import { objectKey, type ClusterSource, type KindName } from './types.js';
 
 /** Coalescing: a stream is written at most once per this interval. */
@@ -34,6 +34,16 @@ export interface DiscoveryDeps {
 }
 
 export type DiscoveryService = DiscoveryServer & { closeAll(): void };
+
+/**
+ * skein.v1.Discovery with a response serializer that reuses the shared part's bytes of each snapshot
+ * (encodeSnapshot): `server.addService(DISCOVERY_SERVICE_DEFINITION, createDiscoveryService(...))`.
+ * The wire format is the same as DiscoveryService's.
+ */
+export const DISCOVERY_SERVICE_DEFINITION = {
+  ...DISCOVERY_SERVICE,
+  watch: { ...DISCOVERY_SERVICE.watch, responseSerialize: (value: discovery.Snapshot): Buffer => encodeSnapshot(value) },
+} as const;
 
 type Call = grpc.ServerWritableStream<discovery.WatchRequest, discovery.Snapshot>;
 

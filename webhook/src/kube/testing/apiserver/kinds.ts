@@ -5,7 +5,9 @@
 //   Secret:  AllowCreateOnUpdate false, AllowUnconditionalUpdate true — pkg/registry/core/secret/strategy.go
 //   MutatingWebhookConfiguration: AllowCreateOnUpdate false, AllowUnconditionalUpdate true, generation
 //            1 on create and +1 when webhooks change — pkg/registry/admissionregistration/mutatingwebhookconfiguration/strategy.go
+//   ConfigMap: kinds-configmap.ts
 import type { Schema } from './go-json.js';
+import { CONFIG_MAPS } from './kinds-configmap.js';
 import { DISCOVERY_KINDS } from './kinds-discovery.js';
 import { LEASE, MUTATING_WEBHOOK_CONFIGURATION, SECRET } from './schemas.js';
 import type { FieldError } from './status.js';
@@ -69,4 +71,4 @@ export const MUTATING_WEBHOOK_CONFIGURATIONS: Kind = {
   defaults: defaultWebhookConfiguration, validate: validateWebhookConfiguration, validateUpdate: validateWebhookConfigurationUpdate,
 };
 
-export const KINDS: readonly Kind[] = [LEASES, SECRETS, MUTATING_WEBHOOK_CONFIGURATIONS, ...DISCOVERY_KINDS];
+export const KINDS: readonly Kind[] = [LEASES, SECRETS, MUTATING_WEBHOOK_CONFIGURATIONS, CONFIG_MAPS, ...DISCOVERY_KINDS];

@@ -18,6 +18,8 @@ import { issueServing } from './tls/issue.js';
 import { loadOrCreateCa } from './tls/local-store.js';
 import { checkServing, type CheckedServing } from './tls/material.js';
 import { CertRotator } from './tls/rotator.js';
+import type { KubeMode } from './kube/index.js';
+import { startMeshServices, type RunningMeshServices } from './mesh-services.js';
 
 /** Shorter than Kubernetes' default terminationGracePeriodSeconds (30 s), so we exit before SIGKILL. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -26,17 +28,22 @@ const KUBE_TLS_WAIT_MS = 500;
 interface Listeners {
   webhook?: WebhookListener;
   grpc?: GrpcListener;
+  /** The CA of the current serving certificate (published as control-plane-ca.pem of skein-ca-root). */
+  servingCaPem?: string;
 }
 
 /** Where the serving certificate comes from and who is told when it changes. */
 interface TlsSource {
   readonly first: CheckedServing;
+  /** Kubernetes mode: the API server connection and leader state, for the mesh services. */
+  readonly kube?: KubeMode;
   readonly nativeSidecarDefault: boolean;
   readonly nativeSidecarRunToCompletion: boolean;
   stop(): Promise<void>;
 }
 
 function applyMaterial(m: CheckedServing, l: Listeners, metrics: CpMetrics): void {
+  l.servingCaPem = m.caCertPem;
   l.webhook?.rotate(m);
   l.grpc?.rotate(m);
   metrics.certExpiry.set(m.validTo.getTime() / 1000);
@@ -89,6 +96,7 @@ async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, met
   }
   return {
     first: mode.material() as CheckedServing,
+    kube: mode,
     nativeSidecarDefault: mode.nativeSidecarDefault,
     nativeSidecarRunToCompletion: mode.nativeSidecarRunToCompletion,
     stop: () => mode.stop(),
@@ -100,7 +108,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
   const metrics = createCpMetrics(VERSION);
   const admissionMetrics = new AdmissionMetrics(metrics.registry);
   const l: Listeners = {};
-  const started: { source?: TlsSource } = {};
+  const started: { source?: TlsSource; mesh?: RunningMeshServices } = {};
   let stopping = false;
 
   const health = await startHealthServer({
@@ -122,6 +130,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     shutdownStarted = true;
     stopping = true;
     log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: refusing new work, draining in-flight requests');
+    await started.mesh?.stop();
     await started.source?.stop();
     await Promise.all([l.webhook?.close(SHUTDOWN_GRACE_MS), l.grpc?.close(SHUTDOWN_GRACE_MS)]);
     if (config.mode === 'local' && config.stateDir) await removeCpState(config.stateDir);
@@ -149,8 +158,12 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,
   };
   const app = createAdmissionApp({ injector, logger: root, metrics: admissionMetrics });
-  l.grpc = await startGrpcServer(first, config.bindAddress, config.grpcPort);
-  log.info({ listener: 'grpc', address: config.bindAddress, port: l.grpc.port }, 'listening (gRPC over TLS: grpc.health.v1; identity/discovery not implemented yet)');
+  const mesh = await startMeshServices(config, root, metrics, source.kube, () => l.servingCaPem ?? first.caCertPem);
+  started.mesh = mesh;
+  if (stopping) throw new StoppedDuringStartError();
+  l.grpc = await startGrpcServer(first, config.bindAddress, config.grpcPort, mesh.services);
+  log.info({ listener: 'grpc', address: config.bindAddress, port: l.grpc.port, identity: mesh.services.identity !== undefined, discovery: mesh.services.discovery !== undefined },
+    'listening (gRPC over TLS: grpc.health.v1, skein.v1.Identity, skein.v1.Discovery)');
   l.webhook = await startWebhookServer(app, first, config.bindAddress, config.webhookPort);
   log.info({ listener: 'webhook', address: config.bindAddress, port: l.webhook.port, path: WEBHOOK_PATH }, 'listening (HTTPS admission webhook)');
   log.info({ fingerprint: first.fingerprint, validTo: first.validTo, nativeSidecarDefault: injector.nativeSidecarDefault, nativeSidecarRunToCompletion: injector.nativeSidecarRunToCompletion, version: VERSION }, 'serving certificate loaded');

@@ -1,15 +1,17 @@
 // The two TLS listeners of skein-cp: the admission webhook (HTTPS, express app from admission/) and the
-// gRPC server (identity + discovery, not implemented yet; standard gRPC health works). Both take their
+// gRPC server (identity + discovery when the mesh services are given, and standard gRPC health). Both take their
 // certificate from a `ServingMaterial` and swap it in place on rotation, without dropping connections.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { RequestListener, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { DiscoveryService, HealthService, IdentityService } from '@skein/api';
+import { DiscoveryService, HealthService, HealthCheckResponse_ServingStatus, IdentityService, type DiscoveryServer, type IdentityServer } from '@skein/api';
 import { ListenError } from './errors.js';
 import type { ServingMaterial } from './tls/material.js';
 import { ServingCertProvider } from './tls/grpc-provider.js';
 import { healthServiceImpl, type GrpcHealth } from './health/grpc-health.js';
+import { CERTIFY_SERVICE_DEFINITION } from './identity/certify/index.js';
+import { DISCOVERY_SERVICE_DEFINITION } from './discovery/index.js';
 
 /** Node's defaults are generous; the API server gives a webhook at most 30 s and we answer in ms. */
 const WEBHOOK_REQUEST_TIMEOUT_MS = 30_000;
@@ -108,13 +110,24 @@ function notImplementedStream(method: string): grpc.handleServerStreamingCall<un
   };
 }
 
-export async function startGrpcServer(m: ServingMaterial, host: string, port: number): Promise<GrpcListener> {
+/** The mesh's own services; absent ones answer UNIMPLEMENTED (and report NOT_SERVING in gRPC health). */
+export interface MeshServices { identity?: IdentityServer; discovery?: DiscoveryServer }
+
+export async function startGrpcServer(m: ServingMaterial, host: string, port: number, mesh: MeshServices = {}): Promise<GrpcListener> {
   const provider = new ServingCertProvider(m);
+  // 1 MiB: grpc-js refuses more with RESOURCE_EXHAUSTED; Certify counts and refuses what is over its own
+  // (smaller) limit, so that an oversized request shows up in its refusal metrics.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
   const health = healthServiceImpl();
   server.addService(HealthService, health.impl);
-  server.addService(IdentityService, { certify: notImplemented('skein.v1.Identity/Certify') });
-  server.addService(DiscoveryService, { watch: notImplementedStream('skein.v1.Discovery/Watch') });
+  // Certify's own definition decodes nothing over its size limit (identity/certify/service.ts).
+  if (mesh.identity) server.addService(CERTIFY_SERVICE_DEFINITION, mesh.identity);
+  else server.addService(IdentityService, { certify: notImplemented('skein.v1.Identity/Certify') });
+  // Discovery's own definition encodes the shared part of a snapshot once per build, not once per stream.
+  if (mesh.discovery) server.addService(DISCOVERY_SERVICE_DEFINITION, mesh.discovery);
+  else server.addService(DiscoveryService, { watch: notImplementedStream('skein.v1.Discovery/Watch') });
+  if (mesh.identity) health.set('skein.v1.Identity', HealthCheckResponse_ServingStatus.SERVING);
+  if (mesh.discovery) health.set('skein.v1.Discovery', HealthCheckResponse_ServingStatus.SERVING);
   const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const actual = await new Promise<number>((resolve, reject) => {

@@ -82,7 +82,7 @@ async function dispatch(routes: Map<string, Route>, req: http.IncomingMessage, r
 
 export function readiness(state: ProxyState, res: http.ServerResponse): void {
   if (state.isReady()) text(res, 200, 'ready\n');
-  else text(res, 503, `${state.name()}\n`);
+  else text(res, 503, `${state.notReadyReason()}\n`);
 }
 
 export async function prometheus(metrics: Metrics, res: http.ServerResponse): Promise<void> {

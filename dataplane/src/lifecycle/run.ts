@@ -14,7 +14,9 @@ import { createAdminServer } from '../admin/server.js';
 import { createHealthServer } from '../health/server.js';
 import { listen, listenDualStack, stopListening, type BoundAddress } from '../transport/listen.js';
 import { fixedResolver, loadOrigDstResolver, type OrigDstResolver } from '../transport/resolver.js';
-import type { CaptureListener } from '../proxy/listener.js';
+import type { CaptureListener, PipelineDeps } from '../proxy/listener.js';
+import type { MeshClient } from '../discovery/index.js';
+import type { Mtls } from '../mtls/index.js';
 import { ProxyState } from './state.js';
 
 export interface Addresses { outbound: BoundAddress; inbound: BoundAddress; admin: BoundAddress; health: BoundAddress }
@@ -55,8 +57,10 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   });
   const bound: Partial<Addresses> = {};
   const ownPorts = new Set<number>();
-  const deps = {
+  const mesh = config.controlPlane.address ? await startMesh(config, logs, metrics, state) : undefined;
+  const deps: PipelineDeps = {
     config, resolver, metrics, pools, log, ownPorts: () => ownPorts, isDraining: () => state.isDraining(),
+    ...(mesh ? { mesh: { mtls: mesh.mtls, discovery: mesh.client.discovery } } : {}),
   };
   const outbound = createOutbound(deps);
   const inbound = createInbound(deps);
@@ -96,6 +100,8 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
         for (const socket of l.connections) socket.destroy();
       }
       pools.destroy();
+      mesh?.mtls.stop();
+      mesh?.client.stop();
       state.markStopped();
       await Promise.all([closeServer(admin), closeServer(health)]);
       log.info('stopped');
@@ -107,6 +113,7 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   const admin = createAdminServer({
     config, state, metrics, logs, log: logs.component('admin'),
     listeners: () => ({ ...bound }), drain, quit: () => void shutdown(0),
+    ...(mesh ? { mesh: () => ({ identity: mesh.client.identity, discovery: mesh.client.discovery }) } : {}),
   });
   const health = createHealthServer({
     state, metrics, probes: config.probes, probeHost: config.podIP ?? '127.0.0.1', log: logs.component('health'),
@@ -119,13 +126,35 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   for (const address of Object.values(bound)) ownPorts.add(address.port);
   for (const [name, address] of Object.entries(bound)) log.info({ listener: name, ...address }, 'listening');
   state.markReady();
-  log.info({ pod: config.pod, opaquePorts: [...config.opaquePorts] }, 'ready');
+  if (mesh) {
+    void mesh.client.whenReady().then(() => log.info({ pod: config.pod, identity: mesh.mtls.identity(), opaquePorts: [...config.opaquePorts] }, 'ready'));
+  } else {
+    log.info({ pod: config.pod, opaquePorts: [...config.opaquePorts] }, 'ready (standalone: no control plane, no mTLS)');
+  }
   const bufferedBytes = (): number => {
     let n = 0;
     for (const l of listeners) for (const socket of l.connections) n += socket.writableLength;
     return n;
   };
   return { addresses: bound as Addresses, state, metrics, drain, shutdown, stopped, activeConnections, bufferedBytes };
+}
+
+/**
+ * With SKEIN_CP_ADDRESS: the certificate and discovery clients, and mTLS built on them. Loaded lazily, so
+ * a standalone sidecar loads none of it. The proxy is ready only with a valid certificate and a snapshot.
+ */
+async function startMesh(config: RunConfig, logs: LogControl, metrics: Metrics, state: ProxyState): Promise<{ client: MeshClient; mtls: Mtls }> {
+  const [{ startMeshClient }, { createMtls }] = await Promise.all([import('../discovery/index.js'), import('../mtls/index.js')]);
+  const client = await startMeshClient({ config, log: logs.component('mesh'), metrics });
+  const mtls = createMtls({ identity: client.identity, discovery: client.discovery, log: logs.component('mtls'), metrics });
+  state.requireAlso(() => {
+    const cert = client.identity.current();
+    if (!cert) return 'no certificate yet: waiting for skein-cp (Identity.Certify)';
+    if (cert.notAfter.getTime() <= Date.now()) return `certificate expired at ${cert.notAfter.toISOString()}: skein-cp has been unreachable`;
+    if (!client.discovery.current()) return 'no discovery snapshot yet: waiting for skein-cp (Discovery.Watch)';
+    return undefined;
+  });
+  return { client, mtls };
 }
 
 function closeServer(server: http.Server): Promise<void> {

@@ -33,6 +33,8 @@ async function setup(m: LocalMesh): Promise<void> {
     namespace(NS, true),
     namespace(PLAIN, false),
     pod({ name: 'client', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
+    // Used only by the capture: its sidecar has no pooled connection yet, so the handshakes are on the wire.
+    pod({ name: 'sniffed', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
     pod({ name: 'echo', namespace: NS, containers: [{ name: 'echo', command: ['node', fixture('echo-headers.js'), '8080'], ports: [8080] }] }),
     service('echo', NS, { app: 'echo' }, [{ name: 'http', port: 80, targetPort: 8080 }]),
     pod({
@@ -42,7 +44,7 @@ async function setup(m: LocalMesh): Promise<void> {
     service('redis', NS, { app: 'redis' }, [{ name: 'redis', port: 6379, targetPort: 6379 }]),
     pod({ name: 'outsider', namespace: PLAIN, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] }),
   ]);
-  for (const [ns, p] of [[NS, 'client'], [NS, 'echo'], [NS, 'redis'], [PLAIN, 'outsider']] as const) await m.waitReady(ns, p);
+  for (const [ns, p] of [[NS, 'client'], [NS, 'sniffed'], [NS, 'echo'], [NS, 'redis'], [PLAIN, 'outsider']] as const) await m.waitReady(ns, p);
 }
 
 interface Echo { method: string; url: string; headers: Record<string, string>; bodyBytes: number }
@@ -100,10 +102,10 @@ describe('mTLS between sidecars on skein-local', () => {
   it('a capture on the bridge shows TLS 1.3 with the mesh ALPN and never the marker, for HTTP and for Redis', diagnosed(async () => {
     const marker = `skein-marker-${randomBytes(8).toString('hex')}`;
     const pcap = await capture(m, async () => {
-      const got = await curlEcho(m, NS, 'client', `http://echo.${NS}/${marker}`, ['-H', `x-marker: ${marker}`, '--data', marker]);
+      const got = await curlEcho(m, NS, 'sniffed', `http://echo.${NS}/${marker}`, ['-H', `x-marker: ${marker}`, '--data', marker]);
       assert.equal(got.url, `/${marker}`, 'the request arrived whole');
-      assert.equal(await m.execOk(NS, 'client', ['redis-cli', '-h', `redis.${NS}`, 'SET', 'k', marker]), 'OK\n');
-      assert.equal(await m.execOk(NS, 'client', ['redis-cli', '-h', `redis.${NS}`, 'GET', 'k']), `${marker}\n`);
+      assert.equal(await m.execOk(NS, 'sniffed', ['redis-cli', '-h', `redis.${NS}`, 'SET', 'k', marker]), 'OK\n');
+      assert.equal(await m.execOk(NS, 'sniffed', ['redis-cli', '-h', `redis.${NS}`, 'GET', 'k']), `${marker}\n`);
     });
     assert.ok(pcap.length > 1000, `the capture holds the traffic (${pcap.length} bytes)`);
     assert.equal(pcap.includes(marker), false, 'the marker crossed the bridge in clear');
@@ -155,7 +157,7 @@ describe('mTLS between sidecars on skein-local', () => {
       await m.apply([pod({ name: 'renewer', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] })]);
       await m.waitReady(NS, 'renewer');
       const certOf = async (): Promise<{ serial: string; notBefore: string; notAfter: string }> =>
-        JSON.parse(await m.admin(NS, 'renewer', '/certs')) as { serial: string; notBefore: string; notAfter: string };
+        (JSON.parse(await m.admin(NS, 'renewer', '/certs')) as { certificate: { serial: string; notBefore: string; notAfter: string } }).certificate;
       const first = await certOf();
       const lifetime = Date.parse(first.notAfter) - Date.now();
       assert.ok(lifetime <= 61_000, `the certificate follows Mesh certTTL 1m (expires in ${lifetime} ms)`);
@@ -228,10 +230,16 @@ describe('mTLS between sidecars on skein-local', () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await refused('a token signed by another key', mintToken(other, bound), grpc.status.UNAUTHENTICATED);
     await refused('a token of a replaced pod (same name, other UID)', token({ pod: { name: 'client', uid: randomUUID() } }), grpc.status.PERMISSION_DENIED);
-    await m.apply([pod({ name: 'gone', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] })]);
+    const gonePod = pod({ name: 'gone', namespace: NS, containers: [{ name: 'toolbox', command: ['sleep', 'infinity'] }] });
+    (gonePod['spec'] as Record<string, unknown>)['terminationGracePeriodSeconds'] = 1;
+    await m.apply([gonePod]);
+    await m.waitReady(NS, 'gone');
     const gone = await m.pod(NS, 'gone');
     const goneToken = token({ pod: { name: 'gone', uid: gone.metadata.uid! } });
-    await m.cliOk(['delete', 'pod', 'gone', '-n', NS], { timeoutMs: 60_000 });
+    await m.cliOk(['delete', 'pod', 'gone', '-n', NS], { timeoutMs: 120_000 });
+    // skein-cp learns of the deletion from its watch of the store (an informer on a cluster): poll for it.
+    await pollUntil(async () => (await certify(m, goneToken, csr)).code === grpc.status.PERMISSION_DENIED || undefined,
+      { what: 'skein-cp to refuse the deleted pod\'s token', timeoutMs: 10_000 });
     await refused('a token of a deleted pod', goneToken, grpc.status.PERMISSION_DENIED);
     // The CSR's signature proves possession of its key: a CSR whose signature was changed is refused.
     const der = Buffer.from(csr.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');

@@ -13,6 +13,8 @@ export interface KubeMode {
   readonly nativeSidecarDefault: boolean;
   readonly nativeSidecarRunToCompletion: boolean;
   readonly serverVersion: KubeVersion | undefined;
+  /** The API server connection, for the mesh's own watchers and writers (identity, discovery). */
+  readonly io: KubeIo;
   material(): CheckedServing | undefined;
   isLeader(): boolean;
   stop(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startKubernetesMode(config: CpConfig, root: Logger, hooks:
     nativeSidecarDefault,
     nativeSidecarRunToCompletion,
     serverVersion: version,
+    io,
     material: () => s.material(),
     isLeader: () => elector.isLeader(),
     stop: async () => {

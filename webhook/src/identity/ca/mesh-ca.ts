@@ -20,6 +20,8 @@ export interface MeshCa {
 /** Shortest and longest TTL a caller may ask for (the Mesh resource's certTTL is validated elsewhere too). */
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 366 * 24 * 3600;
+/** A CA closer than this to its notAfter is logged at warn when loaded. */
+export const EXPIRY_WARNING_DAYS = 90;
 
 export class SwappableCa implements MeshCa {
   private material: CaMaterial | undefined;
@@ -38,6 +40,10 @@ export class SwappableCa implements MeshCa {
     const changed = prev === undefined || prev.anchorsPem.join('') !== next.anchorsPem.join('');
     if (prev?.fingerprint !== next.fingerprint) {
       this.log.info({ signer: next.signer.subject.replace(/\n/g, ', '), fingerprint: next.fingerprint, notAfter: next.notAfter, anchors: next.anchorsPem.length, intermediates: next.chainPem.length }, 'mesh CA loaded');
+      const daysLeft = (next.notAfter.getTime() - Date.now()) / 86_400_000;
+      if (daysLeft < EXPIRY_WARNING_DAYS) {
+        this.log.warn({ notAfter: next.notAfter, daysLeft: Math.floor(daysLeft) }, 'the mesh CA expires soon: leaves are cut short at its notAfter and none can be issued after it; rotate it (docs/identity.md, "Rotating the root")');
+      }
     }
     if (changed && prev !== undefined) {
       this.log.info({ anchors: next.anchorsPem.length }, 'mesh trust anchors changed');

@@ -14,7 +14,7 @@ import { NAMESPACES, PODS } from '../../kube/testing/apiserver/kinds-discovery.j
 import { FakeApiServer } from '../../kube/testing/apiserver/server.js';
 import { loadCaMaterial } from './material.js';
 import { SwappableCa } from './mesh-ca.js';
-import { startCaRootPublisher, CA_ROOT_CONFIGMAP, type CaRootPublisher } from './publisher.js';
+import { startCaRootPublisher, injectedNamespacesOf, CA_ROOT_CONFIGMAP, type CaRootPublisher } from './publisher.js';
 import { generateRootCa } from './root.js';
 
 const quiet = pino({ level: 'silent' });
@@ -123,4 +123,38 @@ test('a follower writes nothing; when it becomes leader it publishes', async () 
   leading = true;
   p.kick();
   await until('published after taking over', () => dataIn(api, 'shop') !== undefined);
+});
+
+test('injectedNamespacesOf: labelled namespaces and namespaces of annotated pods, terminating ones left out', () => {
+  const got = injectedNamespacesOf(
+    [
+      { metadata: { name: 'shop', labels: { 'skein.io/inject': 'enabled' } } },
+      { metadata: { name: 'off', labels: { 'skein.io/inject': 'disabled' } } },
+      { metadata: { name: 'gone', labels: { 'skein.io/inject': 'enabled' } }, status: { phase: 'Terminating' } },
+    ],
+    [
+      { metadata: { namespace: 'legacy', annotations: { 'skein.io/injected': '' } } },
+      { metadata: { namespace: 'plain', annotations: { other: 'x' } } },
+      { metadata: { namespace: 'gone', annotations: { 'skein.io/injected': '0.1.0' } } },
+    ],
+  );
+  assert.deepEqual(got, ['legacy', 'shop']);
+});
+
+test('with the caller\'s own namespace view, a kick publishes in a namespace that just got injected pods', async () => {
+  const { api, io, ca } = await setup();
+  const injected = ['shop'];
+  const p = startCaRootPublisher({
+    io, ca, controlPlaneCaPem: () => CP_CA, isLeader: () => true, log: quiet,
+    intervalMs: 600_000, injectedNamespaces: async () => injected,
+  });
+  pubs.push(p);
+  await until('published in shop', () => dataIn(api, 'shop') !== undefined);
+  assert.equal(dataIn(api, 'legacy'), undefined);
+  injected.push('legacy');
+  p.kick();
+  await until('published in legacy after the kick', () => dataIn(api, 'legacy') !== undefined);
+  p.kick();
+  await sleep(100);
+  assert.equal(api.writes.filter((w) => w.resource === 'configmaps').length, 2, 'a kick rewrites nothing already current');
 });

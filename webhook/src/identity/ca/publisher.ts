@@ -36,19 +36,44 @@ export interface CaRootPublisherOptions {
 }
 
 export interface CaRootPublisher {
-  /** Reconciles now (on becoming leader, when the control-plane CA changes, when a namespace gets pods). */
+  /**
+   * Publishes now where the content is not yet the current one (call it on becoming leader, when the
+   * control-plane CA changes, when a namespace gets injected pods). Cheap with `injectedNamespaces`.
+   */
   kick(): void;
   stop(): Promise<void>;
 }
 
-/** Namespaces that hold injected pods, from what the API server lists. Terminating ones are left out. */
+interface NamespaceLike { readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, string>> }; readonly status?: { readonly phase?: string } }
+interface PodLike { readonly metadata?: { readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> } }
+
+/**
+ * Pure: the namespaces that hold injected pods (labelled skein.io/inject=enabled, or with a pod annotated
+ * skein.io/injected), terminating ones left out, sorted. Takes plain Kubernetes objects, so the lead can
+ * feed it the informers' maps (discovery's ClusterState) as `injectedNamespaces`.
+ */
+export function injectedNamespacesOf(namespaces: Iterable<NamespaceLike>, pods: Iterable<PodLike>): string[] {
+  const terminating = new Set<string>();
+  const out = new Set<string>();
+  for (const n of namespaces) {
+    const name = n.metadata?.name ?? '';
+    if (n.status?.phase === 'Terminating') terminating.add(name);
+    if (n.metadata?.labels?.[INJECT_LABEL] === 'enabled') out.add(name);
+  }
+  for (const p of pods) {
+    const annotations = p.metadata?.annotations ?? {};
+    if (Object.hasOwn(annotations, INJECTED_ANNOTATION)) out.add(p.metadata?.namespace ?? '');
+  }
+  return [...out].filter((n) => n !== '' && !terminating.has(n)).sort();
+}
+
+/** The same from what the API server lists (every namespace, and every pod's metadata, paged). */
 export async function listInjectedNamespaces(io: KubeIo): Promise<string[]> {
   const [namespaces, pods] = await Promise.all([io.listNamespaces(), io.listPodMeta()]);
-  const terminating = new Set(namespaces.filter((n) => n.phase === 'Terminating').map((n) => n.name));
-  const out = new Set<string>();
-  for (const n of namespaces) if (n.labels[INJECT_LABEL] === 'enabled') out.add(n.name);
-  for (const p of pods) if (Object.hasOwn(p.annotations, INJECTED_ANNOTATION)) out.add(p.namespace);
-  return [...out].filter((n) => n !== '' && !terminating.has(n)).sort();
+  return injectedNamespacesOf(
+    namespaces.map((n) => ({ metadata: { name: n.name, labels: n.labels }, status: { phase: n.phase } })),
+    pods.map((p) => ({ metadata: { namespace: p.namespace, annotations: p.annotations } })),
+  );
 }
 
 const sameMap = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
@@ -81,21 +106,37 @@ export function startCaRootPublisher(opts: CaRootPublisherOptions): CaRootPublis
     log.info({ namespace, configMap: CA_ROOT_CONFIGMAP, dataDrift: !sameMap(cur.data, data) }, 'rewrote the trust-anchor ConfigMap');
   };
 
+  // What each namespace was last given: a kick (a new namespace, a new pod) only writes where that is not
+  // the current content, so it costs no API call when nothing is new. The full round (every interval)
+  // reads every ConfigMap again to repair drift.
+  const published = new Map<string, string>();
+  let lastFullAt = 0;
+
   const tick = async (): Promise<number> => {
     const interval = opts.intervalMs ?? PUBLISH_INTERVAL_MS;
-    if (!opts.isLeader()) return interval;
+    if (!opts.isLeader()) {
+      published.clear();
+      lastFullAt = 0;
+      return interval;
+    }
     const anchors = opts.ca.trustAnchorsPem();
     const cpCa = opts.controlPlaneCaPem();
     if (anchors.length === 0 || cpCa === '') return Math.min(interval, PUBLISH_WAITING_MS);
     const data = { [KEY_ROOT_CERT]: anchors.join(''), [KEY_CONTROL_PLANE_CA]: cpCa };
+    const contentKey = `${data[KEY_ROOT_CERT]}\0${cpCa}`;
+    const startedAt = Date.now();
+    const full = startedAt - lastFullAt >= interval;
     let failed = 0;
     try {
       for (const ns of await listNamespaces()) {
+        if (!full && published.get(ns) === contentKey) continue;
         try {
           await reconcile(ns, data);
+          published.set(ns, contentKey);
         } catch (err) {
+          published.delete(ns);
           const status = statusOf(err);
-          // 404: the namespace went away; 409: someone wrote it meanwhile; 403 while a namespace terminates.
+          // 404: the namespace went away meanwhile; 409: someone wrote the ConfigMap meanwhile (next round).
           if (status === 404 || status === 409) continue;
           failed++;
           errors.report(err, `cannot publish ${CA_ROOT_CONFIGMAP} in namespace ${ns}; retrying`);
@@ -105,8 +146,10 @@ export function startCaRootPublisher(opts: CaRootPublisherOptions): CaRootPublis
       failed++;
       errors.report(err, 'cannot list the namespaces with injected pods; retrying');
     }
-    if (failed === 0) errors.clear();
-    return failed === 0 ? interval : Math.min(interval, PUBLISH_WAITING_MS * 5);
+    if (failed > 0) return Math.min(interval, PUBLISH_WAITING_MS * 5);
+    errors.clear();
+    if (full) lastFullAt = startedAt;
+    return Math.max(10, interval - (Date.now() - lastFullAt));
   };
 
   const poller = new Poller(tick);

@@ -36,8 +36,8 @@ export function meshedInbound(deps: PipelineDeps & Required<Pick<PipelineDeps, '
       try {
         secured = await mesh.mtls.accept(socket, detected.head);
       } catch (err) {
+        // mtls/ counted and logged the refusal; the closing line carries it with the connection's id.
         accepted.summary.outcome = `tls_${(err as MtlsError).reason ?? 'failed'}`;
-        accepted.log.info({ err: (err as Error).message }, 'mTLS handshake refused');
         socket.destroy();
         return;
       }

@@ -194,6 +194,25 @@ describe('mTLS between two sidecars (real TLS 1.3 on loopback)', () => {
     }
   });
 
+  it('a renewal: new connections present the new certificate, an open one keeps flowing', async () => {
+    const before = client.identity.current();
+    const n = s.accepted.length;
+    const old = await client.mtls.connect({ host: '127.0.0.1', port: s.port }, B, 'skein/tcp', 5000);
+    assert.equal(await roundTrip(old, 'old'), 'echo:old');
+    const renewed = await workloadCert(ca, A);
+    client.identity.set(renewed);
+    const fresh = await client.mtls.connect({ host: '127.0.0.1', port: s.port }, B, 'skein/tcp', 5000);
+    assert.equal(await roundTrip(fresh, 'new'), 'echo:new');
+    const [a1, a2] = [await lastAccepted(s.accepted, n + 1), await lastAccepted(s.accepted, n + 2)];
+    assert.ok('tls' in a1 && 'tls' in a2);
+    assert.equal(a1.tls.getPeerX509Certificate()?.serialNumber, before?.serial);
+    assert.equal(a2.tls.getPeerX509Certificate()?.serialNumber, renewed.serial);
+    assert.notEqual(renewed.serial, before?.serial);
+    assert.equal(await roundTrip(old, 'still'), 'echo:still');
+    old.destroy();
+    fresh.destroy();
+  });
+
   it('a second connection resumes the TLS session; after a trust-bundle change none is resumed', async () => {
     const first = await client.mtls.connect({ host: '127.0.0.1', port: s.port }, B, 'skein/tcp', 5000);
     // TLS 1.3 tickets arrive after the handshake: one round trip makes sure the client has one.

@@ -4,6 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { closeServer, listenOn, rawExchange, waitFor } from '../proxy/testing.js';
 import type { OutboundRoute, RouteProtocol } from '../discovery/index.js';
 import { createTestCa, type TestCa } from './testing/pki.js';
@@ -72,7 +73,16 @@ describe('two sidecars with mTLS', () => {
   let ca: TestCa;
   let otherCa: TestCa;
   const app = http.createServer((req, res) => {
-    res.end(JSON.stringify({ peer: req.headers['x-skein-peer-identity'] ?? null, marker: req.headers['x-marker'] ?? null, echo: `${MARKER}-reply` }));
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => res.end(JSON.stringify({
+      peer: req.headers['x-skein-peer-identity'] ?? null, marker: req.headers['x-marker'] ?? null, echo: `${MARKER}-reply`, ...(body ? { body } : {}),
+    })));
+  });
+  const wss = new WebSocketServer({ server: app });
+  wss.on('connection', (ws, req) => {
+    ws.send(`peer=${String(req.headers['x-skein-peer-identity'])}`);
+    ws.on('message', (m) => ws.send(`echo:${m.toString()}`));
   });
   let appPort: number;
   // Echoes, for TCP; a server-first one writes a banner on accept.
@@ -107,6 +117,35 @@ describe('two sidecars with mTLS', () => {
       // Three client connections, one kept-alive mTLS connection between the sidecars.
       assert.equal(h1Handshakes(await p.a.stats()), 1);
       await waitFor(() => p.b.logs.some((l) => l.msg === 'request' && l.peer === A), 'an access line with the peer identity');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('the http-proxy path over mTLS: a chunked body, Expect: 100-continue and a WebSocket reach the app with the caller\'s identity', async () => {
+    const p = await pair(ca, appPort, { protocol: 'http' });
+    try {
+      const chunked = await rawExchange(p.a.outbound, 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n' +
+        `x-skein-peer-identity: forged\r\nConnection: close\r\n\r\n${MARKER.length.toString(16)}\r\n${MARKER}\r\n0\r\n\r\n`);
+      assert.match(chunked, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(JSON.parse(chunked.slice(chunked.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, '')),
+        { peer: A, marker: null, echo: `${MARKER}-reply`, body: MARKER });
+      const expect = await new Promise<string>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: p.a.outbound, method: 'POST', headers: { expect: '100-continue', 'content-length': 4 } });
+        req.on('continue', () => req.end('body'));
+        req.on('response', (res) => { let b = ''; res.on('data', (c: Buffer) => { b += c.toString(); }); res.on('end', () => resolve(b)); });
+        req.on('error', reject);
+      });
+      assert.equal(JSON.parse(expect).peer, A);
+      const ws = new WebSocket(`ws://127.0.0.1:${p.a.outbound}/`, { headers: { 'x-skein-peer-identity': 'forged' } });
+      const messages: string[] = [];
+      ws.on('message', (m) => messages.push(m.toString()));
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      ws.send(MARKER);
+      await waitFor(() => messages.length === 2, 'two WebSocket messages');
+      assert.deepEqual(messages, [`peer=${A}`, `echo:${MARKER}`]);
+      ws.close();
+      assert.equal(inClear(p.wire), false);
     } finally {
       await p.close();
     }
@@ -224,6 +263,37 @@ describe('two sidecars with mTLS', () => {
       assert.equal(inClear(p.wire), false);
       const stats = await p.a.stats();
       assert.equal(stats['skein_dp_protocol_detections_total{direction="outbound",protocol="opaque",reason="server_first"}'], 1);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a server-first server off the mesh (passthrough) also answers a silent client without waiting for detection', async () => {
+    const p = await pair(ca, appPort, { flags: ['--detect-timeout', '5s'] });
+    const a2 = await startMeshProxy({ identity: p.idA, discovery: p.discA, outboundTo: { address: '127.0.0.1', port: bannerPort, family: 4 }, flags: ['--detect-timeout', '5s'] });
+    try {
+      const socket = net.connect(a2.outbound, '127.0.0.1');
+      const first = await new Promise<string>((resolve, reject) => {
+        socket.once('data', (d: Buffer) => resolve(d.toString()));
+        socket.once('error', reject);
+      });
+      assert.equal(first, `SSH-2.0-${MARKER}\r\n`);
+      socket.destroy();
+      const stats = await a2.stats();
+      assert.equal(stats['skein_dp_protocol_detections_total{direction="outbound",protocol="opaque",reason="server_first"}'], 1);
+    } finally {
+      await a2.close();
+      await p.close();
+    }
+  });
+
+  it('PERMISSIVE on an opaque port: a plaintext client is forwarded untouched after a short peek, a meshed one over mTLS', async () => {
+    const p = await pair(ca, echoPort, { mode: 'PERMISSIVE', protocol: 'tcp', flags: ['--opaque-ports', String(echoPort)] });
+    try {
+      const raw = await rawExchange(p.b.inbound, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal(raw, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 'not parsed as HTTP: echoed as bytes');
+      assert.equal(await rawExchange(p.a.outbound, MARKER), MARKER);
+      assert.equal(inClear(p.wire), false);
     } finally {
       await p.close();
     }

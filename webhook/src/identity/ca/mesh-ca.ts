@@ -23,6 +23,21 @@ export const MAX_TTL_SECONDS = 366 * 24 * 3600;
 /** A CA closer than this to its notAfter is logged at warn when loaded. */
 export const EXPIRY_WARNING_DAYS = 90;
 
+// Trust domain (SPIFFE: lower-case letters, digits, '.', '-', '_'), a DNS-1123 label namespace and a
+// DNS-1123 subdomain service account: no '%', no '..', no upper case, no NUL can reach a certificate.
+const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+\/ns\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/sa\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Defence in depth: the identity comes from a verified token (certify), but the CA still refuses to
+ * write a SPIFFE ID that is malformed or does not name the identity's own namespace and service account.
+ */
+function checkSpiffeId(id: WorkloadIdentity): void {
+  const suffix = `/ns/${id.namespace}/sa/${id.serviceAccount}`;
+  if (!SPIFFE_ID.test(id.spiffeId) || !id.spiffeId.endsWith(suffix) || id.spiffeId.length > 2048) {
+    throw new Error(`refusing to sign a malformed SPIFFE ID ${JSON.stringify(id.spiffeId.slice(0, 300))} for ${id.namespace}/${id.serviceAccount}`);
+  }
+}
+
 export class SwappableCa implements MeshCa {
   private material: CaMaterial | undefined;
   private readonly listeners = new Set<(pems: string[]) => void>();
@@ -63,6 +78,7 @@ export class SwappableCa implements MeshCa {
   }
 
   async sign(req: { csrPem: string; identity: WorkloadIdentity; ttlSeconds: number }): Promise<IssuedCertificate> {
+    checkSpiffeId(req.identity);
     const csr = verifyCsr(req.csrPem);
     const m = this.material;
     const now = new Date();

@@ -235,3 +235,17 @@ test('rotation: with old and new roots as anchors, a leaf of the old CA and a le
   const onlyNew = (await caFrom({ certPem: newRoot.certPem, keyPem: newRoot.keyPem })).trustAnchorsPem();
   await assert.rejects(handshake(await leafFor(oldCa, ORDERS), await leafFor(newCa, FRONTEND), onlyNew));
 });
+
+test('a malformed SPIFFE ID, or one that names another service account, is never written into a certificate', async () => {
+  const root = await generateRootCa('cluster.local');
+  const ca = await caFrom({ certPem: root.certPem, keyPem: root.keyPem });
+  const csrPem = (await makeCsr()).csrPem;
+  for (const spiffeId of [
+    'spiffe://cluster.local/ns/shop/sa/../admin', 'spiffe://cluster.local/ns/shop/sa/we%62', 'spiffe://cluster.local/ns/shop/sa/Web',
+    'spiffe://cluster.local/ns/shop/sa/web\u0000x', 'spiffe://cluster.local/ns/shop/sa/other', 'https://cluster.local/ns/shop/sa/web',
+  ]) {
+    await assert.rejects(ca.sign({ csrPem, identity: { namespace: 'shop', serviceAccount: 'web', spiffeId }, ttlSeconds: 3600 }), /malformed SPIFFE ID/, spiffeId);
+  }
+  const dotted = await ca.sign({ csrPem, identity: id('shop', 'web.v2'), ttlSeconds: 3600 });
+  assert.equal(new X509Certificate(dotted.certChainPem[0] ?? '').subjectAltName, 'URI:spiffe://cluster.local/ns/shop/sa/web.v2');
+});

@@ -25,7 +25,7 @@ export function randomSerialHex(): string {
 /** Backdating of notBefore so a peer whose clock is a little behind accepts a fresh certificate. */
 export const CLOCK_SKEW_MS = 60_000;
 
-/** The certificates of a PEM text, in order, each normalised by node:crypto (which also checks it parses). */
+/** The PEM certificate blocks of a text, in order (parsing them is the caller's job, with node:crypto). */
 export function splitPemCertificates(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
 }

@@ -51,27 +51,6 @@ export interface PodMetaView {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/** A ConfigMap as the trust-anchor publisher reads it (identity/ca/publisher.ts). */
-export interface ConfigMapRead {
-  readonly data: Readonly<Record<string, string>>;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly immutable: boolean;
-  readonly resourceVersion: string | undefined;
-}
-
-export interface NamespaceView {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** "Active" or "Terminating" (nothing may be created in a terminating namespace). */
-  readonly phase: string | undefined;
-}
-
-export interface PodMetaView {
-  readonly namespace: string;
-  readonly name: string;
-  readonly annotations: Readonly<Record<string, string>>;
-}
-
 /** The only operations skein-cp performs on the API server (match the RBAC in docs/control-plane.md). */
 export interface KubeIo {
   serverVersion(): Promise<VersionInfoLike>;
@@ -83,14 +62,6 @@ export interface KubeIo {
   readLease(namespace: string, name: string): Promise<LeaseRead | undefined>;
   createLease(namespace: string, name: string, spec: LeaseSpecView): Promise<void>;
   replaceLease(namespace: string, name: string, spec: LeaseSpecView, resourceVersion: string | undefined): Promise<void>;
-  /** ConfigMap `skein-ca-root` in each namespace with injected pods (identity/ca/publisher.ts). */
-  readConfigMap(namespace: string, name: string): Promise<ConfigMapRead | undefined>;
-  createConfigMap(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string>): Promise<void>;
-  replaceConfigMap(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string>, resourceVersion: string | undefined): Promise<void>;
-  deleteConfigMap(namespace: string, name: string): Promise<void>;
-  /** Which namespaces have injected pods: namespaces (labels, phase) and every pod's annotations (paged). */
-  listNamespaces(): Promise<NamespaceView[]>;
-  listPodMeta(): Promise<PodMetaView[]>;
   /** ConfigMap `skein-ca-root` in each namespace with injected pods (identity/ca/publisher.ts). */
   readConfigMap(namespace: string, name: string): Promise<ConfigMapRead | undefined>;
   createConfigMap(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string>): Promise<void>;
@@ -227,34 +198,6 @@ function makeIo(lib: typeof k8s, kc: k8s.KubeConfig): KubeIo {
     },
     replaceLease: async (namespace, name, spec, rv) => {
       await coord.replaceNamespacedLease({ name, namespace, body: leaseBody(namespace, name, spec, rv), fieldManager: FIELD_MANAGER });
-    },
-    readConfigMap: async (namespace, name) => {
-      const cm = await orUndefinedOn404(core.readNamespacedConfigMap({ name, namespace }));
-      return cm && { data: cm.data ?? {}, labels: cm.metadata?.labels ?? {}, immutable: cm.immutable === true, resourceVersion: cm.metadata?.resourceVersion };
-    },
-    createConfigMap: async (namespace, name, data, labels) => {
-      await core.createNamespacedConfigMap({ namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data }, fieldManager: FIELD_MANAGER });
-    },
-    replaceConfigMap: async (namespace, name, data, labels, rv) => {
-      const metadata = { name, namespace, labels, ...(rv !== undefined ? { resourceVersion: rv } : {}) };
-      await core.replaceNamespacedConfigMap({ name, namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data }, fieldManager: FIELD_MANAGER });
-    },
-    deleteConfigMap: async (namespace, name) => {
-      await core.deleteNamespacedConfigMap({ name, namespace });
-    },
-    listNamespaces: async () => {
-      const list = await core.listNamespace({});
-      return list.items.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {}, phase: n.status?.phase }));
-    },
-    listPodMeta: async () => {
-      const out: { namespace: string; name: string; annotations: Record<string, string> }[] = [];
-      let cont: string | undefined;
-      do {
-        const page = await core.listPodForAllNamespaces({ limit: 500, ...(cont ? { _continue: cont } : {}) });
-        for (const p of page.items) out.push({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', annotations: p.metadata?.annotations ?? {} });
-        cont = page.metadata?._continue || undefined;
-      } while (cont);
-      return out;
     },
     readConfigMap: async (namespace, name) => {
       const cm = await orUndefinedOn404(core.readNamespacedConfigMap({ name, namespace }));

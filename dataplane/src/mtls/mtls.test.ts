@@ -182,6 +182,16 @@ describe('mTLS between two sidecars (real TLS 1.3 on loopback)', () => {
   it('the server refuses another trust domain even under the same CA', () => refusedClient(
     workloadCert(ca, spiffe('ns-a', 'client', 'evil.local')), 'wrong_trust_domain'));
 
+  it('the server refuses a client that offers skein/tcp but presents no certificate', async () => {
+    const n = s.accepted.length;
+    const bare = tls.connect({ host: '127.0.0.1', port: s.port, ALPNProtocols: ['skein/tcp'], ca: [ca.certPem], checkServerIdentity: () => undefined });
+    bare.on('error', () => undefined);
+    const a = await lastAccepted(s.accepted, n + 1);
+    bare.destroy();
+    assert.ok('error' in a);
+    assert.equal(a.error.reason, 'no_client_certificate');
+  });
+
   it('a client certificate with only clientAuth cannot serve: the client refuses it as a server', async () => {
     const clientOnly = side(new TestIdentity(await workloadCert(ca, B, { eku: ['clientAuth'] })), new TestDiscovery({ trustAnchorsPem: [ca.certPem] }));
     const cs = await server(clientOnly);

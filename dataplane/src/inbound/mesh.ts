@@ -4,7 +4,8 @@
 //    the connection's source identity (child logger, closing line, access log) and, for HTTP, the
 //    x-skein-peer-identity header the app gets; skein/h1 → the HTTP path, skein/tcp → the app at once;
 //  - anything else (plaintext, the app's own TLS): PERMISSIVE → the standalone path, unauthenticated;
-//    STRICT → refused (closed, skein_dp_refused_total{reason="plaintext_strict"}, logged).
+//    STRICT → refused (closed, skein_dp_refused_total{reason="plaintext_strict"}, logged), except from
+//    the pod's own IP (in-pod traffic, e.g. gRPC probes, which cannot bind 127.0.0.6).
 // On an opaque port (--opaque-ports, the pod's opaque ports) a plaintext client is not detected: the
 // first bytes are only awaited for OPAQUE_PEEK_MS, enough for a peer sidecar's ClientHello (sent with
 // the TCP handshake's last ACK), so a server-first protocol from outside the mesh waits that long at most.
@@ -14,12 +15,14 @@ import type { Accepted } from '../proxy/accept.js';
 import type { CaptureListener, PipelineDeps } from '../proxy/listener.js';
 import { forwardAccepted, recordDetection, type MeshedStep } from '../proxy/pipeline.js';
 import type { Target } from '../tcp/forward.js';
+import { unmapIPv4 } from '../transport/local.js';
 
 export const OPAQUE_PEEK_MS = 100;
 
 export function meshedInbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 'mesh'>>, targetOf: (a: Accepted) => Target): MeshedStep {
   const { config, metrics, mesh } = deps;
   const direction = 'inbound';
+  const podIP = config.podIP === undefined ? undefined : unmapIPv4(config.podIP);
   return async (accepted: Accepted, listener: CaptureListener) => {
     const { socket, dst } = accepted;
     const view = mesh.discovery.current();
@@ -52,9 +55,12 @@ export function meshedInbound(deps: PipelineDeps & Required<Pick<PipelineDeps, '
       recordDetection(deps, direction, accepted, { protocol: 'opaque', reason: 'alpn' });
       return forwardAccepted(deps, direction, { ...accepted, log }, tls, { target });
     }
-    // From outside the mesh (or the app's own TLS, which a meshed peer wraps in skein/tcp).
+    // From outside the mesh (or the app's own TLS, which a meshed peer wraps in skein/tcp). A connection
+    // from the pod's own IP never left the pod (the health server's gRPC probes, the app calling itself):
+    // Linux drops packets from outside that carry a local source address, so it cannot be forged.
     const mode = view?.mtlsMode ?? 'STRICT';
-    if (mode === 'STRICT') {
+    const fromPod = podIP !== undefined && unmapIPv4(socket.remoteAddress ?? '') === podIP;
+    if (mode === 'STRICT' && !fromPod) {
       metrics.refused.inc({ direction, reason: 'plaintext_strict' });
       accepted.summary.outcome = 'refused_plaintext_strict';
       accepted.log.info({ proto: detected.protocol, reason: view ? 'strict' : 'no_snapshot' }, 'plaintext connection refused: the mesh is in STRICT mTLS mode');

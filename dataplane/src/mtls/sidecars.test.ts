@@ -34,12 +34,14 @@ async function relay(to: () => number): Promise<{ port: number; bytes: Buffer[];
 interface Pair { route: OutboundRoute; a: MeshProxy; b: MeshProxy; idA: TestIdentity; idB: TestIdentity; discA: TestDiscovery; discB: TestDiscovery; wire: Buffer[]; close(): Promise<void> }
 
 async function pair(ca: TestCa, appPort: number, opts: {
-  mode?: 'STRICT' | 'PERMISSIVE'; protocol?: RouteProtocol; flags?: string[]; certA?: Awaited<ReturnType<typeof workloadCert>>;
+  mode?: 'STRICT' | 'PERMISSIVE'; protocol?: RouteProtocol; flags?: string[]; certA?: Awaited<ReturnType<typeof workloadCert>>; podIP?: string;
 } = {}): Promise<Pair> {
   const idA = new TestIdentity(opts.certA ?? await workloadCert(ca, A));
   const idB = new TestIdentity(await workloadCert(ca, B));
   const discB = new TestDiscovery({ trustAnchorsPem: [ca.certPem], mtlsMode: opts.mode ?? 'STRICT' });
-  const b = await startMeshProxy({ identity: idB, discovery: discB, inboundTo: { address: '127.0.0.1', port: appPort, family: 4 }, flags: opts.flags ?? [] });
+  const b = await startMeshProxy({
+    identity: idB, discovery: discB, inboundTo: { address: '127.0.0.1', port: appPort, family: 4 }, flags: opts.flags ?? [], podIP: opts.podIP ?? '127.0.0.9',
+  });
   const r = await relay(() => b.inbound);
   const route: OutboundRoute = { kind: 'endpoint', host: '127.0.0.1', port: r.port, spiffeId: B, protocol: opts.protocol ?? 'detect', service: 'ns-b/server' };
   const discA = new TestDiscovery({ trustAnchorsPem: [ca.certPem], routes: { [`${VIP.address}:${VIP.port}`]: route } });
@@ -178,6 +180,17 @@ describe('two sidecars with mTLS', () => {
       assert.equal(reply, '');
       const stats = await strict.b.stats();
       assert.equal(stats['skein_dp_refused_total{direction="inbound",reason="plaintext_strict"}'], 1);
+      // From the pod's own IP (B's POD_IP is 127.0.0.9 here): in-pod traffic such as gRPC probes passes.
+      const local = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ port: strict.b.inbound, host: '127.0.0.1', localAddress: '127.0.0.9' });
+        let data = '';
+        socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'));
+        socket.on('data', (d: Buffer) => { data += d.toString(); });
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      assert.match(local, /^HTTP\/1\.1 200 /);
+      assert.equal(JSON.parse(local.slice(local.indexOf('\r\n\r\n') + 4)).peer, null);
     } finally {
       await strict.close();
     }

@@ -101,9 +101,11 @@ export async function startMeshProxy(opts: {
   identity: IdentityProvider; discovery: DiscoveryProvider; outboundTo?: Destination; inboundTo?: Destination; flags?: string[];
   /** Log lines to stdout (the bench) instead of the `logs` array. */
   stdout?: boolean;
+  /** POD_IP (default 127.0.0.1). */
+  podIP?: string;
 }): Promise<MeshProxy> {
   const config = parseRunConfig(['--outbound-port', '0', '--inbound-port', '0', '--bind-address', '127.0.0.1',
-    ...(opts.stdout ? [] : ['--log-level', 'debug']), ...(opts.flags ?? [])], { POD_IP: '127.0.0.1' });
+    ...(opts.stdout ? [] : ['--log-level', 'debug']), ...(opts.flags ?? [])], { POD_IP: opts.podIP ?? '127.0.0.1' });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -26,6 +26,8 @@ const snapshot = snapshotOf({
         { ip: '10.244.0.5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop' },
         { ip: '10.244.0.6', ports: { http: 8080, metrics: 9101 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-b', nodeName: 'n1', podNamespace: 'shop' },
         { ip: '10.244.0.7', ports: { http: 8080 }, ready: false, spiffeId: id('shop', 'orders'), podName: 'orders-c', nodeName: 'n1', podNamespace: 'shop' },
+        // From the IPv6 EndpointSlice of the same Service (orders-a is dual stack).
+        { ip: 'FD00:244::5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop' },
       ],
     },
     {
@@ -93,9 +95,13 @@ describe('mesh view', () => {
       [['10.244.0.5', 9100, 'detect'], ['10.244.0.6', 9101, 'tcp']]);
   });
 
-  it('the IPv6 cluster IP is found whatever its spelling in the snapshot', () => {
-    const r = view.route(dst('fd00:10:96::a', 80));
-    assert.equal(r.kind, 'endpoint');
+  it('the IPv6 cluster IP is found whatever its spelling in the snapshot, and leads only to IPv6 endpoints', () => {
+    for (let i = 0; i < 3; i++) {
+      const r = view.route(dst('fd00:10:96::a', 80));
+      assert.equal(r.kind, 'endpoint');
+      assert.equal(r.host, 'fd00:244::5', 'an IPv6 cluster IP is balanced over the IPv6 endpoints only');
+      assert.notEqual(view.route(dst('10.96.0.10', 80)).host, 'fd00:244::5', 'and an IPv4 one over the IPv4 endpoints only');
+    }
     assert.equal(canonicalIp('FD00:0010:0096:0000::000A'), 'fd00:10:96::a');
     assert.equal(canonicalIp('not-an-ip'), undefined);
   });

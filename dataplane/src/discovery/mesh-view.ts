@@ -57,29 +57,31 @@ export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
   const services = new Map<string, Map<number, PortRoutes>>();
   for (const svc of snapshot.services) {
     const name = `${svc.namespace}/${svc.name}`;
-    const byPort = new Map<number, PortRoutes>();
+    // Per address family: a connection to the IPv6 cluster IP goes to an IPv6 endpoint (as kube-proxy's
+    // DNAT does), so the server sees the client's address of the family the client chose.
+    const byFamily = new Map<4 | 6, Map<number, PortRoutes>>([[4, new Map()], [6, new Map()]]);
     for (const sp of svc.ports) {
       if (sp.port < 1 || sp.port > 65535) { skipped++; continue; }
-      const routes: EndpointRoute[] = [];
+      const routes = new Map<4 | 6, EndpointRoute[]>([[4, []], [6, []]]);
       for (const ep of svc.endpoints) {
         if (!ep.ready) continue;
         const host = canonicalIp(ep.ip);
         const port = ep.ports[sp.name] ?? (sp.targetPort === 0 ? undefined : sp.targetPort);
         if (host === undefined || port === undefined || port < 1 || port > 65535) { skipped++; continue; }
         const opaque = workloads.get(host)?.opaquePorts.has(port) ?? false;
-        routes.push(Object.freeze({
+        routes.get(isIP(host) === 6 ? 6 : 4)!.push(Object.freeze({
           kind: 'endpoint', host, port, spiffeId: ep.spiffeId || (workloads.get(host)?.spiffeId ?? ''), protocol: opaque ? 'tcp' : protocolOf(sp.protocol), service: name,
         } as const));
       }
       // A Service port without ready endpoints stays out of the index: passthrough, as kube-proxy would handle it.
-      if (routes.length > 0) byPort.set(sp.port, { routes, next: 0 });
+      for (const [family, list] of routes) if (list.length > 0) byFamily.get(family)!.set(sp.port, { routes: list, next: 0 });
     }
-    if (byPort.size === 0) continue;
     for (const raw of svc.clusterIps) {
       if (raw === '' || raw === 'None') continue;
       const ip = canonicalIp(raw);
       if (ip === undefined) { skipped++; continue; }
-      services.set(ip, byPort);
+      const byPort = byFamily.get(isIP(ip) === 6 ? 6 : 4)!;
+      if (byPort.size > 0) services.set(ip, byPort);
     }
   }
 

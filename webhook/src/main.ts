@@ -78,7 +78,8 @@ async function localSource(config: CpConfig, log: Logger, l: Listeners, metrics:
   };
 }
 
-async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, metrics: CpMetrics, stopping: () => boolean): Promise<TlsSource> {
+async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, metrics: CpMetrics, stopping: () => boolean,
+  mesh: () => RunningMeshServices | undefined): Promise<TlsSource> {
   const { startKubernetesMode } = await import('./kube/index.js');
   let seen = false;
   const mode = await startKubernetesMode(config, log, {
@@ -86,8 +87,9 @@ async function kubernetesSource(config: CpConfig, log: Logger, l: Listeners, met
       if (seen) metrics.certRotations.inc({ result: 'ok' });
       seen = true;
       applyMaterial(m, l, metrics);
+      mesh()?.onServingCaChange();
     },
-    onLeaderChange: (leading) => metrics.leader.set(leading ? 1 : 0),
+    onLeaderChange: (leading) => { metrics.leader.set(leading ? 1 : 0); mesh()?.onLeaderChange(leading); },
   });
   // Listeners need a certificate: wait until the leader (maybe us) has written the Secret.
   while (mode.material() === undefined) {
@@ -109,6 +111,8 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
   const admissionMetrics = new AdmissionMetrics(metrics.registry);
   const l: Listeners = {};
   const started: { source?: TlsSource; mesh?: RunningMeshServices } = {};
+  /** Aborts a mesh start that still waits for the CA Secret when a signal arrives. */
+  const meshStart = new AbortController();
   let stopping = false;
 
   const health = await startHealthServer({
@@ -130,6 +134,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     shutdownStarted = true;
     stopping = true;
     log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: refusing new work, draining in-flight requests');
+    meshStart.abort();
     await started.mesh?.stop();
     await started.source?.stop();
     await Promise.all([l.webhook?.close(SHUTDOWN_GRACE_MS), l.grpc?.close(SHUTDOWN_GRACE_MS)]);
@@ -143,7 +148,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
 
   const source = config.mode === 'local'
     ? await localSource(config, root, l, metrics)
-    : await kubernetesSource(config, root, l, metrics, () => stopping);
+    : await kubernetesSource(config, root, l, metrics, () => stopping, () => started.mesh);
   started.source = source;
   if (stopping) throw new StoppedDuringStartError();
   const first = source.first;
@@ -158,7 +163,7 @@ async function run(config: CpConfig, root: Logger): Promise<void> {
     nativeSidecarRunToCompletion: source.nativeSidecarRunToCompletion,
   };
   const app = createAdmissionApp({ injector, logger: root, metrics: admissionMetrics });
-  const mesh = await startMeshServices(config, root, metrics, source.kube, () => l.servingCaPem ?? first.caCertPem);
+  const mesh = await startMeshServices(config, root, metrics, source.kube, () => l.servingCaPem ?? first.caCertPem, meshStart.signal);
   started.mesh = mesh;
   if (stopping) throw new StoppedDuringStartError();
   l.grpc = await startGrpcServer(first, config.bindAddress, config.grpcPort, mesh.services);

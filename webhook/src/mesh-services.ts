@@ -7,7 +7,7 @@ import type { CpMetrics } from './health/metrics.js';
 import type { KubeMode } from './kube/index.js';
 import type { Logger } from './log.js';
 import type { MeshServices } from './server.js';
-import { startKubeMeshCa, startLocalMeshCa, startCaRootPublisher, type MeshCa } from './identity/ca/index.js';
+import { injectedNamespacesOf, startKubeMeshCa, startLocalMeshCa, startCaRootPublisher, type MeshCa } from './identity/ca/index.js';
 import { createIdentityService, kubeTokenVerifier, localTokenVerifier } from './identity/certify/index.js';
 import {
   createDiscoveryService, kubeInformerSource, localStoreSource, meshSettingsFrom, podLookupFrom, type ClusterSource,
@@ -16,10 +16,20 @@ import type { TokenVerifier } from './identity/types.js';
 
 export interface RunningMeshServices {
   readonly services: MeshServices;
+  /** Kubernetes mode: this replica became (or stopped being) the leader, which writes shared state. */
+  onLeaderChange(leading: boolean): void;
+  /** The serving certificate's CA changed: republish control-plane-ca.pem. */
+  onServingCaChange(): void;
   stop(): Promise<void>;
 }
 
-interface Parts { ca: MeshCa; source: ClusterSource; verifier: TokenVerifier; stopExtra?: () => Promise<void> }
+interface Parts {
+  ca: MeshCa; source: ClusterSource; verifier: TokenVerifier;
+  /** Kubernetes mode: re-read the CA Secret / republish skein-ca-root now. */
+  kick?: () => void;
+  republish?: () => void;
+  stopExtra?: () => Promise<void>;
+}
 
 async function localParts(config: CpConfig, root: Logger): Promise<Parts | undefined> {
   if (config.localStore === undefined || config.tokenPublicKey === undefined || config.stateDir === undefined) return undefined;
@@ -29,14 +39,25 @@ async function localParts(config: CpConfig, root: Logger): Promise<Parts | undef
   return { ca, source, verifier };
 }
 
-async function kubeParts(config: CpConfig, root: Logger, kube: KubeMode, controlPlaneCaPem: () => string): Promise<Parts> {
+async function kubeParts(config: CpConfig, root: Logger, kube: KubeMode, controlPlaneCaPem: () => string, signal: AbortSignal): Promise<Parts> {
   const ca = await startKubeMeshCa({
-    io: kube.io, namespace: config.namespace, trustDomain: config.trustDomain, isLeader: () => kube.isLeader(), log: root.child({ component: 'mesh-ca' }),
+    io: kube.io, namespace: config.namespace, trustDomain: config.trustDomain, isLeader: () => kube.isLeader(),
+    log: root.child({ component: 'mesh-ca' }), signal,
   });
   const source = kubeInformerSource({ io: kube.io, log: root.child({ component: 'discovery-source' }) });
   const verifier = kubeTokenVerifier({ io: kube.io, trustDomain: config.trustDomain, pods: podLookupFrom(source) });
-  const publisher = startCaRootPublisher({ io: kube.io, ca, controlPlaneCaPem, isLeader: () => kube.isLeader(), log: root.child({ component: 'ca-root-publisher' }) });
-  return { ca, source, verifier, stopExtra: () => publisher.stop() };
+  // Which namespaces need skein-ca-root comes from discovery's informers, not from listing every pod.
+  const publisher = startCaRootPublisher({
+    io: kube.io, ca, controlPlaneCaPem, isLeader: () => kube.isLeader(), log: root.child({ component: 'ca-root-publisher' }),
+    injectedNamespaces: async () => injectedNamespacesOf(source.state().namespaces.values(), source.state().pods.values()),
+  });
+  const unsubscribe = source.onChange(() => publisher.kick());
+  return {
+    ca, source, verifier,
+    kick: () => { ca.kick(); publisher.kick(); },
+    republish: () => publisher.kick(),
+    stopExtra: async () => { unsubscribe(); await publisher.stop(); },
+  };
 }
 
 /**
@@ -44,10 +65,10 @@ async function kubeParts(config: CpConfig, root: Logger, kube: KubeMode, control
  * services: they answer UNIMPLEMENTED, as before.
  */
 export async function startMeshServices(
-  config: CpConfig, root: Logger, metrics: CpMetrics, kube: KubeMode | undefined, controlPlaneCaPem: () => string,
+  config: CpConfig, root: Logger, metrics: CpMetrics, kube: KubeMode | undefined, controlPlaneCaPem: () => string, signal: AbortSignal,
 ): Promise<RunningMeshServices> {
-  const parts = kube ? await kubeParts(config, root, kube, controlPlaneCaPem) : await localParts(config, root);
-  if (!parts) return { services: {}, stop: async () => undefined };
+  const parts = kube ? await kubeParts(config, root, kube, controlPlaneCaPem, signal) : await localParts(config, root);
+  if (!parts) return { services: {}, onLeaderChange: () => undefined, onServingCaChange: () => undefined, stop: async () => undefined };
   const { ca, source, verifier } = parts;
   await source.start();
   const settings = meshSettingsFrom(source, config.trustDomain);
@@ -61,6 +82,8 @@ export async function startMeshServices(
   });
   return {
     services: { identity, discovery },
+    onLeaderChange: (leading) => { if (leading) parts.kick?.(); },
+    onServingCaChange: () => parts.republish?.(),
     stop: async () => {
       discovery.closeAll();
       await parts.stopExtra?.();

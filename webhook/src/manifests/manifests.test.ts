@@ -175,7 +175,7 @@ suite('RBAC', () => {
       'admissionregistration.k8s.io/mutatingwebhookconfigurations[skein-injector]: get,patch,update',
       'authentication.k8s.io/tokenreviews: create',
       'core/configmaps: create',
-      'core/configmaps[skein-ca-root]: get,update',
+      'core/configmaps[skein-ca-root]: delete,get,update',
       'core/events: create',
       'core/namespaces: get,list,watch',
       'core/pods: get,list,watch',
@@ -189,6 +189,7 @@ suite('RBAC', () => {
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[skein-cp-leader]: get,update',
       'core/secrets: create',
+      'core/secrets[skein-ca]: get',
       'core/secrets[skein-webhook-tls]: get,update',
     ]);
     assert.equal(find('Role', 'skein-cp').metadata.namespace, 'skein-system');

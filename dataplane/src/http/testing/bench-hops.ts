@@ -7,6 +7,8 @@
 //        [--rate 1000] [--prof DIR] [--mtls] [-- skein-dp run flags, e.g. --access-log off]
 // --mtls: the two sidecars speak mTLS (pooled skein/h1 connections) with certificates of a test CA,
 // built as lifecycle/run.ts builds a meshed sidecar (mtls/testing/mesh.ts) instead of standalone.
+// --mesh-plaintext: the same meshed sidecars, but discovery gives the endpoint no identity (plaintext):
+// the baseline that isolates what TLS itself costs.
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import http from 'node:http';
@@ -47,7 +49,7 @@ async function app(): Promise<void> {
 }
 
 /** The same two hops with mTLS between them; returns the client sidecar's outbound port and a stop function. */
-async function meshedProxies(appPort: number, flags: string[]): Promise<{ port: number; stop(): Promise<void> }> {
+async function meshedProxies(appPort: number, flags: string[], tls: boolean): Promise<{ port: number; stop(): Promise<void> }> {
   const { createTestCa } = await import('../../mtls/testing/pki.js');
   const { spiffe, startMeshProxy, TestDiscovery, TestIdentity, workloadCert } = await import('../../mtls/testing/mesh.js');
   const ca = await createTestCa();
@@ -61,7 +63,7 @@ async function meshedProxies(appPort: number, flags: string[]): Promise<{ port: 
   const client = await startMeshProxy({
     identity: new TestIdentity(await workloadCert(ca, spiffe('bench', 'client'))),
     discovery: new TestDiscovery({
-      ...anchors, routes: { [`${vip.address}:${vip.port}`]: { kind: 'endpoint', host: '127.0.0.1', port: server.inbound, spiffeId: serverId, protocol: 'detect' } },
+      ...anchors, routes: { [`${vip.address}:${vip.port}`]: { kind: 'endpoint', host: '127.0.0.1', port: server.inbound, spiffeId: tls ? serverId : '', protocol: 'detect' } },
     }),
     outboundTo: vip, flags, stdout: true,
   });
@@ -69,8 +71,8 @@ async function meshedProxies(appPort: number, flags: string[]): Promise<{ port: 
 }
 
 async function proxies(appPort: number, flags: string[]): Promise<void> {
-  if (flags[0] === '--mtls') {
-    const meshed = await meshedProxies(appPort, flags.slice(1));
+  if (flags[0] === '--mtls' || flags[0] === '--mesh-plaintext') {
+    const meshed = await meshedProxies(appPort, flags.slice(1), flags[0] === '--mtls');
     serve(meshed.port, meshed.stop);
     return;
   }
@@ -105,13 +107,14 @@ async function main(): Promise<void> {
     args: process.argv.slice(2), allowPositionals: true, options: {
       rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '64' }, rate: { type: 'string' }, prof: { type: 'string' },
-      mtls: { type: 'boolean', default: false },
+      mtls: { type: 'boolean', default: false }, 'mesh-plaintext': { type: 'boolean', default: false },
     },
   });
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
   const appChild = child('app', [], '/dev/null');
   const [{ port: appPort }] = (await once(appChild, 'message')) as [{ port: number }];
-  const px = child('proxies', [String(appPort), ...(values.mtls ? ['--mtls'] : []), ...positionals], process.env['BENCH_HOPS_LOG'] ?? '/dev/null',
+  const mode = values.mtls ? ['--mtls'] : values['mesh-plaintext'] ? ['--mesh-plaintext'] : [];
+  const px = child('proxies', [String(appPort), ...mode, ...positionals], process.env['BENCH_HOPS_LOG'] ?? '/dev/null',
     values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : []);
   const [{ port }] = (await once(px, 'message')) as [{ port: number }];
   const ask = async <T>(m: string): Promise<T> => { px.send(m); return ((await once(px, 'message')) as [T])[0]; };
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(r)}\n`);
   }
   const best = (key: string, pick: (...n: number[]) => number): number => pick(...rounds.map((r) => r[key] as number));
-  process.stdout.write(`${JSON.stringify({ best: true, mtls: values.mtls, flags: positionals.join(' '), skeinRps: best('skeinRps', Math.max),
+  process.stdout.write(`${JSON.stringify({ best: true, mode: mode[0] ?? 'standalone', flags: positionals.join(' '), skeinRps: best('skeinRps', Math.max),
     cpuUsPerRequest: best('cpuUsPerRequest', Math.min), ratio: best('ratio', Math.max) })}\n`);
   px.send('stop');
   appChild.kill();

@@ -128,6 +128,33 @@ describe('mTLS between two sidecars (real TLS 1.3 on loopback)', () => {
     socket.destroy();
   });
 
+  it('a ClientHello that arrives in two TCP segments is read whole before the handshake goes on', async () => {
+    // A relay that delays the second half of the client's first write.
+    const relay = net.createServer((a) => {
+      const b = net.connect(s.port, '127.0.0.1');
+      let first = true;
+      a.on('data', (d: Buffer) => {
+        if (!first) return void b.write(d);
+        first = false;
+        a.pause();
+        b.write(d.subarray(0, 40));
+        setTimeout(() => { b.write(d.subarray(40)); a.resume(); }, 50);
+      });
+      b.on('data', (d: Buffer) => a.write(d));
+      for (const x of [a, b]) { x.on('error', () => undefined); x.on('close', () => { a.destroy(); b.destroy(); }); }
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const n = s.heads.length;
+      const socket = await client.mtls.connect({ host: '127.0.0.1', port: (relay.address() as net.AddressInfo).port }, B, 'skein/h1', 5000);
+      assert.equal(await roundTrip(socket, 'split'), 'echo:split');
+      assert.deepEqual(clientHelloAlpn(s.heads[n] as Buffer), ['skein/h1']);
+      socket.destroy();
+    } finally {
+      relay.close();
+    }
+  });
+
   it('the client refuses a server whose SPIFFE ID is not the one discovery expects', async () => {
     await assert.rejects(client.mtls.connect({ host: '127.0.0.1', port: s.port }, spiffe('ns-b', 'someone-else'), 'skein/tcp', 5000),
       (err: MtlsError) => err.reason === 'wrong_identity');

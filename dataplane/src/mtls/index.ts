@@ -61,7 +61,9 @@ export interface MtlsDeps {
 interface Pending { resolve: (r: { tls: tls.TLSSocket; peer: string; alpn: SkeinAlpn }) => void; reject: (err: Error) => void }
 
 const noHostnameCheck = (): undefined => undefined;
-const ALPN_LISTS: Record<SkeinAlpn, string[]> = { [ALPN_H1]: [ALPN_H1], [ALPN_TCP]: [ALPN_TCP] };
+/** The ALPN extension's wire form (length-prefixed names), built once instead of per connection. */
+const wire = (name: string): Buffer => Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1')]);
+const ALPN_LISTS: Record<SkeinAlpn, Buffer> = { [ALPN_H1]: wire(ALPN_H1), [ALPN_TCP]: wire(ALPN_TCP) };
 
 export function createMtls(deps: MtlsDeps): Mtls {
   const log = deps.log.child({ component: 'mtls' });

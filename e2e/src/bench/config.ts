@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ScenarioName = 'direct' | 'skein' | 'haproxy';
-export type PhaseName = 'fixed' | 'max' | 'bulk';
-export const ALL_PHASES: readonly PhaseName[] = ['fixed', 'max', 'bulk'];
+export type PhaseName = 'fixed' | 'max' | 'newconn' | 'bulk';
+export const ALL_PHASES: readonly PhaseName[] = ['fixed', 'max', 'newconn', 'bulk'];
 export const ALL_SCENARIOS: readonly ScenarioName[] = ['direct', 'skein', 'haproxy'];
 
 export interface BenchConfig {
@@ -15,6 +15,8 @@ export interface BenchConfig {
   phases: PhaseName[]; // load phases to run (all by default; e.g. bulk alone to iterate on L4)
   fixedRate: { rate: number; durationS: number; warmupS: number; connections: number };
   maxThroughput: { connections: number; durationS: number };
+  /** Connection per request (connect + handshakes + one GET + close), from `workers` concurrent clients. */
+  newConn: { workers: number; durationS: number };
   bulkBytes: number;
   bulkCapS: number; // stop the bulk transfer after this long and count what was acknowledged
   cpuProf: boolean;
@@ -29,7 +31,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 export const USAGE = `usage: npm run bench -- [options]
   --scenarios a,b,c     subset of direct,skein,haproxy (default: all three)
-  --phases a,b,c        subset of fixed,max,bulk load phases (default: all three)
+  --phases a,b,c        subset of fixed,max,newconn,bulk load phases (default: all four)
   --cpu-prof            run the skein scenario's sidecars with --cpu-prof and summarise the top functions
   --quick               short phases (smoke test of the harness, numbers are not meaningful)
   --rate N              fixed-rate requests per second (1000)
@@ -87,6 +89,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       connections: 16,
     },
     maxThroughput: { connections: 64, durationS: num('max-duration', flags.get('max-duration'), quick ? 3 : 10) },
+    newConn: { workers: 8, durationS: quick ? 2 : 8 },
     bulkBytes: Math.round(num('bulk-mib', flags.get('bulk-mib'), quick ? 64 : 1024) * 1024 * 1024),
     bulkCapS: num('bulk-cap', flags.get('bulk-cap'), quick ? 3 : 10),
     cpuProf: flags.has('cpu-prof'),

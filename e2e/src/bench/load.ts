@@ -5,6 +5,7 @@ import { pollUntil } from '../suite/harness/poll.js';
 import type { BenchConfig } from './config.js';
 import type { BulkResult } from './bulk-client.js';
 import type { FixedRateResult } from './fixed-rate.js';
+import type { NewConnResult } from './new-conn.js';
 import type { SkeinLocal } from './skein-local.js';
 
 export interface MaxThroughputResult {
@@ -74,6 +75,12 @@ export class LoadRunner {
       non2xx: r.non2xx,
       windowEpochMs: [Date.parse(r.start), Date.parse(r.finish)],
     };
+  }
+
+  async newConn(t: Target): Promise<NewConnResult> {
+    const n = this.config.newConn;
+    const out = await this.inClient(t, [this.script('new-conn.js'), t.httpUrl, String(n.durationS), String(n.workers)], (n.durationS + 60) * 1000);
+    return lastJsonLine<NewConnResult>(out, 'new connections');
   }
 
   async bulk(t: Target): Promise<BulkResult> {

@@ -17,6 +17,9 @@ export interface Headline {
   maxRps: number | null;
   maxP99Ms: number | null;
   bulkMBps: number | null;
+  newConnPerSec: number | null; // connection per request: connect + the proxies' handshakes + one GET
+  newConnP50Ms: number | null;
+  connectionReuseShare: number | null; // skein: share of requests on an existing mTLS connection (max phase)
   proxyIdleRssMB: number | null; // mean over the scenario's proxies (client side and server side)
   proxyLoadRssMB: number | null; // mean of their peaks under load
   proxyIdleAnonMB: number | null; // the same for RssAnon: private memory, without the node binary's shared text
@@ -70,6 +73,9 @@ export function headline(s: ScenarioResult): Headline {
     maxRps: s.maxThroughput ? Math.round(s.maxThroughput.rps) : null,
     maxP99Ms: s.maxThroughput?.latencyMs.p99 ?? null,
     bulkMBps: s.bulk?.mbPerSec ?? null,
+    newConnPerSec: s.newConn?.connsPerSec ?? null,
+    newConnP50Ms: s.newConn ? r3(s.newConn.latencyMs.p50) : null,
+    connectionReuseShare: s.connectionReuse?.share ?? null,
     proxyIdleRssMB: mb(px.map((p) => p.idleRssKb)),
     proxyLoadRssMB: mb(px.map((p) => p.loadPeakRssKb)),
     proxyIdleAnonMB: mb(px.map((p) => p.idleAnonKb ?? null)),
@@ -119,6 +125,9 @@ const ROWS: [keyof Headline, string][] = [
   ['maxRps', 'max req/s, 64 connections'],
   ['maxP99Ms', 'max-load p99 ms (autocannon, whole ms)'],
   ['bulkMBps', 'bulk TCP MB/s, 1 connection'],
+  ['newConnPerSec', 'new connections/s (connect + handshakes + 1 GET), 8 workers'],
+  ['newConnP50Ms', '  new connection + request p50 ms'],
+  ['connectionReuseShare', 'requests on a reused mTLS connection (skein, max phase)'],
   ['proxyIdleRssMB', 'proxy RSS idle MB (mean per proxy)'],
   ['proxyLoadRssMB', 'proxy RSS under load MB (peak, mean)'],
   ['proxyIdleAnonMB', '  private (RssAnon) idle MB'],

@@ -6,6 +6,7 @@ import type { BenchConfig, PhaseName, ScenarioName } from './config.js';
 import type { BulkResult } from './bulk-client.js';
 import type { FixedRateResult } from './fixed-rate.js';
 import { LoadRunner, type MaxThroughputResult, type Target } from './load.js';
+import type { NewConnResult } from './new-conn.js';
 import { render } from './manifests.js';
 import { pin, podProcs, sample, Sampler, type PodProc, type ProcRole } from './procs.js';
 import { parseMetrics, runtimeBetween, type MetricsSample, type SidecarRuntime } from './sidecar-metrics.js';
@@ -43,7 +44,13 @@ export interface ScenarioResult {
   processes: ProcReport[];
   fixedRate?: FixedRateResult;
   maxThroughput?: MaxThroughputResult;
+  newConn?: NewConnResult;
   bulk?: BulkResult;
+  /**
+   * skein: share of the max-throughput phase's requests that the client sidecar sent on an mTLS
+   * connection it already had (1 − new handshakes / requests), from its /metrics before and after.
+   */
+  connectionReuse?: { requests: number; handshakes: number; resumed: number; share: number | null };
   /** Each sidecar's admin /stats after the load (skein scenario): what the proxies saw. */
   sidecarStats?: Record<string, unknown>;
   /** Each sidecar's GC share and event-loop delay over the fixed-rate phase, from its /metrics (skein scenario). */
@@ -70,7 +77,7 @@ async function startPod(sl: SkeinLocal, config: BenchConfig, file: string, pod: 
 
 /** Runs the selected load phases; a failing phase is recorded and the next one still runs. */
 async function runLoad(load: LoadRunner, target: Target, phases: PhaseName[], result: ScenarioResult, errors: string[],
-  aroundFixedRate: { before(): Promise<void>; after(): Promise<void> }): Promise<void> {
+  aroundFixedRate: { before(): Promise<void>; after(): Promise<void> }, aroundMax: { before(): Promise<void>; after(): Promise<void> }): Promise<void> {
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
@@ -84,7 +91,12 @@ async function runLoad(load: LoadRunner, target: Target, phases: PhaseName[], re
     result.fixedRate = await phase('fixed rate', () => load.fixedRate(target));
     await aroundFixedRate.after();
   }
-  if (phases.includes('max')) result.maxThroughput = await phase('max throughput', () => load.maxThroughput(target));
+  if (phases.includes('max')) {
+    await aroundMax.before();
+    result.maxThroughput = await phase('max throughput', () => load.maxThroughput(target));
+    await aroundMax.after();
+  }
+  if (phases.includes('newconn')) result.newConn = await phase('new connections', () => load.newConn(target));
   if (phases.includes('bulk')) result.bulk = await phase('bulk', () => load.bulk(target));
 }
 
@@ -95,6 +107,25 @@ async function scrapeSidecar(sl: SkeinLocal, pod: string, ns: string): Promise<M
   if (r.code !== 0) return null;
   // The scrape happened somewhere inside the CLI round trip; its middle is the best estimate.
   return parseMetrics(r.stdout, (t0 + Date.now()) / 2);
+}
+
+interface TlsCounts { requests: number; handshakes: number; resumed: number }
+
+/** Outbound HTTP requests and mTLS handshakes (all, resumed) the sidecar counted so far. */
+async function tlsCounts(sl: SkeinLocal, pod: string, ns: string): Promise<TlsCounts | null> {
+  const r = await sl.admin(pod, ns, '/metrics');
+  if (r.code !== 0) return null;
+  const out: TlsCounts = { requests: 0, handshakes: 0, resumed: 0 };
+  for (const line of r.stdout.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!Number.isFinite(value)) continue;
+    if (line.startsWith('skein_dp_http_requests_total{') && line.includes('direction="outbound"')) out.requests += value;
+    else if (line.startsWith('skein_tls_handshakes_total{') && line.includes('direction="outbound"')) {
+      out.handshakes += value;
+      if (line.includes('resumed="true"')) out.resumed += value;
+    }
+  }
+  return out;
 }
 
 async function sidecarStats(sl: SkeinLocal, ns: string, pods: string[]): Promise<Record<string, unknown>> {
@@ -159,8 +190,23 @@ export async function runScenario(sl: SkeinLocal, config: BenchConfig, spec: Sce
         }
       },
     };
+    const clientSidecar = sidecarPods.find((p) => p === spec.clientPod);
+    let countsBefore: TlsCounts | null = null;
+    const aroundMax = {
+      before: async () => { countsBefore = clientSidecar ? await tlsCounts(sl, clientSidecar, spec.ns) : null; },
+      after: async () => {
+        const after = clientSidecar ? await tlsCounts(sl, clientSidecar, spec.ns) : null;
+        if (!countsBefore || !after) return;
+        const requests = after.requests - countsBefore.requests;
+        const handshakes = after.handshakes - countsBefore.handshakes;
+        result.connectionReuse = {
+          requests, handshakes, resumed: after.resumed - countsBefore.resumed,
+          share: requests > 0 ? Math.round((1 - handshakes / requests) * 10_000) / 10_000 : null,
+        };
+      },
+    };
     try {
-      await runLoad(load, target, config.phases, result, errors, aroundFixedRate);
+      await runLoad(load, target, config.phases, result, errors, aroundFixedRate, aroundMax);
     } finally {
       if (hooks.afterLoad) await hooks.afterLoad();
       await sampler.stop();

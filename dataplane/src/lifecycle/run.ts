@@ -127,9 +127,9 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
   for (const [name, address] of Object.entries(bound)) log.info({ listener: name, ...address }, 'listening');
   state.markReady();
   if (mesh) {
-    void mesh.client.whenReady().then(() => log.info({ pod: config.pod, identity: mesh.mtls.identity(), opaquePorts: [...config.opaquePorts] }, 'ready'));
+    void mesh.client.whenReady().then(() => log.info({ pod: config.pod, identity: mesh.mtls.identity(), opaquePorts: [...config.opaquePorts], mode: 'mesh' }, 'ready'));
   } else {
-    log.info({ pod: config.pod, opaquePorts: [...config.opaquePorts] }, 'ready (standalone: no control plane, no mTLS)');
+    log.info({ pod: config.pod, opaquePorts: [...config.opaquePorts], mode: 'standalone (no control plane, no mTLS)' }, 'ready');
   }
   const bufferedBytes = (): number => {
     let n = 0;

@@ -2,6 +2,7 @@
 // services built from them (Identity.Certify, Discovery.Watch). Local mode reads skein-local's store
 // and token key; Kubernetes mode the API server. main.ts starts this once the serving certificate
 // exists and hands the services to the gRPC listener.
+import { join } from 'node:path';
 import type { CpConfig } from './config/index.js';
 import type { CpMetrics } from './health/metrics.js';
 import type { KubeMode } from './kube/index.js';
@@ -13,6 +14,8 @@ import {
   createDiscoveryService, kubeInformerSource, localStoreSource, meshSettingsFrom, podLookupFrom, type ClusterSource,
 } from './discovery/index.js';
 import type { TokenVerifier } from './identity/types.js';
+import { kubeStatusStore, localStatusStore, startPolicyReporter, type PolicyReporter } from './policy/index.js';
+import type { StatusStore } from './policy/status-store.js';
 
 export interface RunningMeshServices {
   readonly services: MeshServices;
@@ -25,6 +28,8 @@ export interface RunningMeshServices {
 
 interface Parts {
   ca: MeshCa; source: ClusterSource; verifier: TokenVerifier;
+  /** Where TrafficPermission status goes, and whether this replica writes it. */
+  statusStore: StatusStore; isLeader?: () => boolean;
   /** Kubernetes mode: re-read the CA Secret / republish skein-ca-root now. */
   kick?: () => void;
   republish?: () => void;
@@ -36,7 +41,8 @@ async function localParts(config: CpConfig, root: Logger): Promise<Parts | undef
   const ca = await startLocalMeshCa({ stateDir: config.stateDir, trustDomain: config.trustDomain, log: root.child({ component: 'mesh-ca' }) });
   const source = localStoreSource({ dir: config.localStore, log: root.child({ component: 'discovery-source' }) });
   const verifier = localTokenVerifier({ publicKeyPath: config.tokenPublicKey, trustDomain: config.trustDomain, pods: podLookupFrom(source) });
-  return { ca, source, verifier };
+  const statusStore = localStatusStore({ statusDir: join(config.stateDir, 'status'), log: root.child({ component: 'policy-status' }) });
+  return { ca, source, verifier, statusStore };
 }
 
 async function kubeParts(config: CpConfig, root: Logger, kube: KubeMode, controlPlaneCaPem: () => string, signal: AbortSignal): Promise<Parts> {
@@ -54,6 +60,7 @@ async function kubeParts(config: CpConfig, root: Logger, kube: KubeMode, control
   const unsubscribe = source.onChange(() => publisher.kick());
   return {
     ca, source, verifier,
+    statusStore: kubeStatusStore({ io: kube.io, log: root.child({ component: 'policy-status' }) }), isLeader: () => kube.isLeader(),
     kick: () => { ca.kick(); publisher.kick(); },
     republish: () => publisher.kick(),
     stopExtra: async () => { unsubscribe(); await publisher.stop(); },
@@ -71,6 +78,9 @@ export async function startMeshServices(
   if (!parts) return { services: {}, onLeaderChange: () => undefined, onServingCaChange: () => undefined, stop: async () => undefined };
   const { ca, source, verifier } = parts;
   await source.start();
+  const policies: PolicyReporter = startPolicyReporter({
+    source, store: parts.statusStore, log: root.child({ component: 'policy' }), ...(parts.isLeader ? { isLeader: parts.isLeader } : {}),
+  });
   const settings = meshSettingsFrom(source, config.trustDomain);
   const identity = createIdentityService({
     ca: () => ca, verifier, meshSettings: settings, metrics: { registry: metrics.registry }, log: root.child({ component: 'identity' }),
@@ -82,10 +92,11 @@ export async function startMeshServices(
   });
   return {
     services: { identity, discovery },
-    onLeaderChange: (leading) => { if (leading) parts.kick?.(); },
+    onLeaderChange: (leading) => { if (leading) { parts.kick?.(); policies.kick(); } },
     onServingCaChange: () => parts.republish?.(),
     stop: async () => {
       discovery.closeAll();
+      await policies.stop();
       await parts.stopExtra?.();
       await source.stop();
       await ca.stop();

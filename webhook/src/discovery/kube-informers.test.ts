@@ -52,7 +52,7 @@ describe('kubeInformerSource against the in-memory API server', () => {
     const snap = buildSnapshot(s, { namespace: 'shop', podName: 'a' }, { trustDomain: 'cluster.local', trustAnchorsPem: [] });
     assert.equal(snap.services[0]?.endpoints[0]?.spiffeId, 'spiffe://cluster.local/ns/shop/sa/web');
     assert.match(snap.services[0]?.clusterIps[0] ?? '', /^10\.96\./);
-    for (const r of ['pods', 'services', 'endpointslices', 'namespaces', 'meshes']) assert.equal(lists(r), 1, `one list of ${r}`);
+    for (const r of ['pods', 'services', 'endpointslices', 'namespaces', 'meshes', 'trafficpermissions']) assert.equal(lists(r), 1, `one list of ${r}`);
     assert.equal(api.warnings.length, 0, api.warnings.join('\n'));
   });
 
@@ -70,20 +70,20 @@ describe('kubeInformerSource against the in-memory API server', () => {
   test('a dropped watch resumes from its last resourceVersion (no list) and gets what changed meanwhile', async () => {
     const before = watchesOf('pods').length;
     const watchesBefore = api.watches.open;
-    assert.equal(watchesBefore, 5, 'one watch per kind');
+    assert.equal(watchesBefore, 6, 'one watch per kind');
     api.dropWatches();
     // A change while the watches are down (the informers back off before resuming).
     api.seed(PODS, pod('c'));
     await waitForState(source, (s) => s.pods.has('shop/c'), 'pod c after the resume');
     const resumed = watchesOf('pods').slice(before);
     assert.ok(resumed.length >= 1 && resumed.every((w) => w.resourceVersion !== '' && w.resourceVersion !== '0'), JSON.stringify(resumed));
-    for (const r of ['pods', 'services', 'endpointslices', 'namespaces', 'meshes']) assert.equal(lists(r), 1, `still one list of ${r}`);
+    for (const r of ['pods', 'services', 'endpointslices', 'namespaces', 'meshes', 'trafficpermissions']) assert.equal(lists(r), 1, `still one list of ${r}`);
     assert.ok(logs.lines().some((l) => l.level === 40 && String(l.msg).includes('resuming from the last resourceVersion')));
   });
 
   test('410 Gone (a restarted watch cache): the informer lists again, and an object deleted meanwhile disappears', async () => {
     const deadline = Date.now() + 10_000;
-    while (api.watches.open < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (api.watches.open < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // A Service written last: the services informer is at the newest version, the pods informer behind it.
     await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'late' }, spec: { ports: [{ port: 80 }] } } });
     await waitForState(source, (s) => s.services.has('shop/late'), 'service late');
@@ -119,8 +119,8 @@ describe('kubeInformerSource across an API server restart', () => {
       await restarting;
       await waitForState(source, (s) => s.pods.has('shop/b'), 'pod b after the restart');
       const deadline = Date.now() + 10_000;
-      while (api.watches.open < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(api.watches.open, 5, 'every kind watches again');
+      while (api.watches.open < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(api.watches.open, 6, 'every kind watches again');
       const relists = api.lists.slice(listsBefore);
       const perKind = new Map<string, number>();
       for (const l of relists) perKind.set(l.resource, (perKind.get(l.resource) ?? 0) + 1);

@@ -1,5 +1,5 @@
 // Kubernetes mode's cluster source: one @kubernetes/client-node ListWatch per kind (Pods, Services,
-// EndpointSlices, Namespaces, Mesh), all cluster-wide.
+// EndpointSlices, Namespaces, Mesh, TrafficPermission), all cluster-wide.
 //
 // How it behaves when the API server goes away (docs/discovery.md):
 // - a watch the server ends (timeoutSeconds) or that is idle for 30 s is resumed at once from the last
@@ -49,7 +49,17 @@ const KINDS: readonly KindSpec[] = [
     kind: 'meshes', path: '/apis/skein.io/v1alpha1/meshes',
     list: async (a) => await a.custom.listClusterCustomObject({ group: 'skein.io', version: 'v1alpha1', plural: 'meshes', resourceVersion: '0' }) as k8s.KubernetesListObject<k8s.KubernetesObject>,
   },
+  {
+    kind: 'trafficPermissions', path: '/apis/skein.io/v1alpha1/trafficpermissions',
+    list: async (a) => await a.custom.listClusterCustomObject({ group: 'skein.io', version: 'v1alpha1', plural: 'trafficpermissions', resourceVersion: '0' }) as k8s.KubernetesListObject<k8s.KubernetesObject>,
+  },
 ];
+
+/** Custom resources whose CRD may not be installed yet: a 404 list is "none" (with a warning), not a failed start. */
+const CRD_MISSING: Partial<Record<KindName, string>> = {
+  meshes: 'the Mesh CRD (meshes.skein.io) is not installed: mesh defaults apply (PERMISSIVE, 24h, Allow); apply manifests/crds',
+  trafficPermissions: 'the TrafficPermission CRD (trafficpermissions.skein.io) is not installed: no permissions, the Mesh default action decides; apply manifests/crds',
+};
 
 const statusOf = (err: unknown): number | undefined => {
   const e = err as { code?: unknown; statusCode?: unknown } | undefined;
@@ -111,9 +121,10 @@ export function kubeInformerSource(opts: KubeInformerOptions): ClusterSource & {
         return list;
       } catch (err) {
         const code = statusOf(err);
-        if (spec.kind === 'meshes' && code === 404) {
-          // The CRD is not installed: no Mesh, defaults apply. Keep trying in the background.
-          if (!warnedNoCrd) klog.warn('the Mesh CRD (meshes.skein.io) is not installed: mesh defaults apply (PERMISSIVE, 24h, Allow); apply manifests/crds');
+        const noCrd = CRD_MISSING[spec.kind];
+        if (noCrd !== undefined && code === 404) {
+          // The CRD is not installed: none of these objects. Keep trying in the background.
+          if (!warnedNoCrd) klog.warn(noCrd);
           warnedNoCrd = true;
           firstList?.resolve();
         } else if (code === 401 || code === 403) {

@@ -30,6 +30,7 @@ const KINDS: readonly { dir: string; kind: KindName; namespaced: boolean }[] = [
   { dir: 'EndpointSlice', kind: 'endpointSlices', namespaced: true },
   { dir: 'Namespace', kind: 'namespaces', namespaced: false },
   { dir: 'Mesh', kind: 'meshes', namespaced: false },
+  { dir: 'TrafficPermission', kind: 'trafficPermissions', namespaced: true },
 ];
 
 interface FileSig { ino: number; size: number; mtimeMs: number }

@@ -35,6 +35,7 @@ function state(o: { pods?: V1Pod[]; services?: V1Service[]; slices?: V1EndpointS
     endpointSlices: new Map((o.slices ?? []).map((s) => [key(s.metadata), s])),
     namespaces: new Map(),
     meshes: o.mesh ? new Map([['/default', { metadata: { name: 'default' }, spec: o.mesh }]]) : new Map(),
+    trafficPermissions: new Map(),
     version: 1,
   };
 }

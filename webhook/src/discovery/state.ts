@@ -1,4 +1,4 @@
-// The mutable cluster state both sources keep: five maps, a version that bumps on every effective
+// The mutable cluster state both sources keep: six maps, a version that bumps on every effective
 // change, and change listeners. An object replaced by one with the same resourceVersion is no change.
 import type { ClusterState, KindName } from './types.js';
 
@@ -6,7 +6,7 @@ interface Meta { metadata?: { resourceVersion?: string } }
 
 export class MutableClusterState {
   private readonly maps = {
-    pods: new Map(), services: new Map(), endpointSlices: new Map(), namespaces: new Map(), meshes: new Map(),
+    pods: new Map(), services: new Map(), endpointSlices: new Map(), namespaces: new Map(), meshes: new Map(), trafficPermissions: new Map(),
   } as Record<KindName, Map<string, unknown>>;
   private ver = 0;
   private readonly counts: Partial<Record<KindName, number>> = {};
@@ -16,6 +16,7 @@ export class MutableClusterState {
     const m = this.maps;
     return {
       pods: m.pods, services: m.services, endpointSlices: m.endpointSlices, namespaces: m.namespaces, meshes: m.meshes,
+      trafficPermissions: m.trafficPermissions,
       version: this.ver,
     } as ClusterState;
   }

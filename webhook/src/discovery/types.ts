@@ -1,6 +1,7 @@
 // What the discovery parts of skein-cp share: the cluster state the snapshot builder reads and the
 // sources that keep it (skein-local's object store, or Kubernetes informers). Types only.
 import type { V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { TrafficPermissionObject } from '../policy/types.js';
 
 /** skein.io/v1alpha1 Mesh (cluster scoped), as stored: the CRD's defaults are applied by the API server. */
 export interface MeshObject {
@@ -17,6 +18,8 @@ export interface ClusterState {
   readonly endpointSlices: ReadonlyMap<string, V1EndpointSlice>;
   readonly namespaces: ReadonlyMap<string, V1Namespace>;
   readonly meshes: ReadonlyMap<string, MeshObject>;
+  /** skein.io/v1alpha1 TrafficPermission objects as stored (validated by policy/validate.ts, not here). */
+  readonly trafficPermissions: ReadonlyMap<string, TrafficPermissionObject>;
   /** Bumps on every change of any map. */
   readonly version: number;
 }
@@ -31,6 +34,6 @@ export interface ClusterSource {
   stop(): Promise<void>;
 }
 
-export type KindName = 'pods' | 'services' | 'endpointSlices' | 'namespaces' | 'meshes';
+export type KindName = 'pods' | 'services' | 'endpointSlices' | 'namespaces' | 'meshes' | 'trafficPermissions';
 
 export const objectKey = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;

@@ -183,6 +183,7 @@ suite('RBAC', () => {
       'discovery.k8s.io/endpointslices: get,list,watch',
       'events.k8s.io/events: create',
       'skein.io/meshes: get,list,watch',
+      'skein.io/trafficpermissions/status: patch',
       'skein.io/trafficpermissions: get,list,watch',
     ]);
     assert.deepEqual(grants('Role').sort(), [

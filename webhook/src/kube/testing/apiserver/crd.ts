@@ -2,7 +2,7 @@
 // pruning (fields the schema does not list are dropped and reported as `unknown field "spec.x"`, which
 // fieldValidation turns into a warning or a 400), defaulting (`default:` of a missing field, inside
 // objects that exist), then validation against the schema (type, enum, pattern, maxLength, minimum,
-// maxItems, maxProperties, required) with the field error texts of kube-openapi's validators. The
+// maximum, minItems, maxItems, minProperties, maxProperties, required) with the field error texts of kube-openapi's validators. The
 // status subresource is the CRD's `subresources.status`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,10 @@ export interface StructuralSchema {
   pattern?: string;
   maxLength?: number;
   minimum?: number;
+  maximum?: number;
+  minItems?: number;
   maxItems?: number;
+  minProperties?: number;
   maxProperties?: number;
   default?: unknown;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
@@ -94,11 +97,14 @@ export function validateAgainst(value: unknown, s: StructuralSchema, path: strin
     if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value)) errs.push(invalid(path, goString(value), `${path} in body should match '${s.pattern}'`));
   }
   if (typeof value === 'number' && s.minimum !== undefined && value < s.minimum) errs.push(invalid(path, goInt(value), `${path} in body should be greater than or equal to ${s.minimum}`));
+  if (typeof value === 'number' && s.maximum !== undefined && value > s.maximum) errs.push(invalid(path, goInt(value), `${path} in body should be less than or equal to ${s.maximum}`));
   if (Array.isArray(value)) {
+    if (s.minItems !== undefined && value.length < s.minItems) errs.push(invalid(path, goInt(value.length), `${path} in body should have at least ${s.minItems} items`));
     if (s.maxItems !== undefined && value.length > s.maxItems) errs.push(invalid(path, goInt(value.length), `must have at most ${s.maxItems} items`));
     if (s.items) value.forEach((item, i) => validateAgainst(item, s.items as StructuralSchema, `${path}[${i}]`, errs));
   }
   if (isObject(value)) {
+    if (s.minProperties !== undefined && Object.keys(value).length < s.minProperties) errs.push(invalid(path, goInt(Object.keys(value).length), `${path} in body should have at least ${s.minProperties} properties`));
     if (s.maxProperties !== undefined && Object.keys(value).length > s.maxProperties) errs.push(invalid(path, goInt(Object.keys(value).length), `must have at most ${s.maxProperties} properties`));
     for (const r of s.required ?? []) if (value[r] === undefined) errs.push(required(path === '' ? r : `${path}.${r}`));
     for (const [k, sub] of Object.entries(s.properties ?? {})) {

@@ -5,6 +5,7 @@
 //   EndpointSlice: AllowCreateOnUpdate false, AllowUnconditionalUpdate true, no status (pkg/registry/discovery/endpointslice)
 //   Mesh (custom resource from manifests/crds/mesh.yaml): AllowCreateOnUpdate false, AllowUnconditionalUpdate
 //            false, generation bumped on spec changes, status subresource (apiextensions-apiserver customresource/strategy.go)
+//   TrafficPermission (manifests/crds/trafficpermission.yaml, namespaced): as Mesh
 import { applyDefaults, loadCrd, prune, validateAgainst } from './crd.js';
 import type { Kind } from './kinds.js';
 import { nameIsDnsSubdomain } from './names.js';
@@ -66,4 +67,27 @@ export const MESHES: Kind = {
   } : {}),
 };
 
-export const DISCOVERY_KINDS: readonly Kind[] = [PODS, SERVICES, NAMESPACES, ENDPOINT_SLICES, MESHES];
+/** A custom resource from manifests/crds/<file>, as apiextensions-apiserver serves it. */
+function customResource(file: string): Kind {
+  const crd = loadCrd(file);
+  const validateBody = (o: Obj): FieldError[] => validateAgainst(withoutMeta(o), crd.schema, '');
+  return {
+    group: crd.group, version: crd.version, kind: crd.kind, resource: crd.plural, namespaced: crd.namespaced,
+    schema: CUSTOM_RESOURCE, allowCreateOnUpdate: false, allowUnconditionalUpdate: false,
+    specChanged: (o, old) => canonicalJson(o.spec ?? null) !== canonicalJson(old.spec ?? null),
+    prune: (o) => prune(o, crd.schema),
+    defaults: (o) => { const out = structuredClone(o); applyDefaults(out, crd.schema); return out; },
+    validate: (o) => [...validateObjectMeta(obj(o, 'metadata') ?? {}, crd.namespaced, nameIsDnsSubdomain), ...validateBody(o)],
+    validateUpdate: (o, old) => [...validateObjectMetaUpdate(obj(o, 'metadata') ?? {}, obj(old, 'metadata') ?? {}), ...validateBody(o)],
+    ...(crd.statusSubresource ? {
+      status: {
+        initial: () => undefined,
+        validateUpdate: (o: Obj, old: Obj) => [...validateObjectMetaUpdate(obj(o, 'metadata') ?? {}, obj(old, 'metadata') ?? {}), ...validateBody(o)],
+      },
+    } : {}),
+  };
+}
+
+export const TRAFFIC_PERMISSIONS: Kind = customResource('trafficpermission.yaml');
+
+export const DISCOVERY_KINDS: readonly Kind[] = [PODS, SERVICES, NAMESPACES, ENDPOINT_SLICES, MESHES, TRAFFIC_PERMISSIONS];

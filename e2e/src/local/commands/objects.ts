@@ -8,6 +8,7 @@ import type { Deployment, KubeObject, Pod } from '../model/types.js';
 import { statePaths } from '../paths.js';
 import { kindFromArg } from '../store/kinds.js';
 import { formatTable, podStatusText } from './format.js';
+import { POLICY_STATUS_KIND, withPolicyStatus } from './policy-status.js';
 
 export async function applyOrDelete(cfg: LocalConfig, verb: 'apply' | 'delete', file: string | undefined, namespace: string | undefined,
   byName: string[] = []): Promise<number> {
@@ -39,7 +40,8 @@ export async function list(cfg: LocalConfig, kindArg: string, name: string | und
   if (selector) q.set('selector', selector);
   if (all) q.set('all', '1');
   const { items } = await call<{ items: KubeObject[] }>(statePaths(cfg).apiSocket, 'GET', `/objects?${q.toString()}`);
-  return items;
+  // skein-cp's verdict on each TrafficPermission lives beside its state, not in the store (policy-status.ts).
+  return kind.kind === POLICY_STATUS_KIND ? await withPolicyStatus(statePaths(cfg).cpDir, items) : items;
 }
 
 export async function get(cfg: LocalConfig, kindArg: string | undefined, name: string | undefined, o: { namespace?: string; output?: string; selector?: string; all?: boolean }): Promise<number> {

@@ -11,6 +11,7 @@ import { isLoopback } from '../transport/local.js';
 import type { BoundAddress } from '../transport/listen.js';
 import type { ProxyState } from '../lifecycle/state.js';
 import { certificateSummary, certsReport, meshDump, type MeshProviders } from './mesh.js';
+import { policyDump } from '../policy/index.js';
 
 export interface AdminDeps {
   config: RunConfig;
@@ -115,7 +116,8 @@ function configDump(deps: AdminDeps): unknown {
     endpoints: services.flatMap((svc) => svc.endpoints.map((e) => ({
       service: `${svc.namespace}/${svc.name}`, ip: e.ip, ports: e.ports, ready: e.ready, spiffeId: e.spiffeId,
     }))),
-    policies: [],
+    // The compiled TrafficPermissions (policy/dump.ts); standalone there are none.
+    policies: mesh ? policyDump(mesh.discovery.current()) : [],
     certificates: cert ? [certificateSummary(cert)] : [],
   };
 }

@@ -31,6 +31,8 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   /** The response's Content-Length, -1 when none (set from the head). */
   contentLength = -1;
   failure: string | undefined = undefined;
+  /** The policy that allowed or denied the request (inbound in a mesh), for the access log. */
+  policy: string | undefined = undefined;
   private last: Buffer | undefined = undefined;
   requestId: string;
   private abortUpstream: ((err?: Error) => void) | undefined = undefined;

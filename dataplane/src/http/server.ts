@@ -3,6 +3,9 @@
 // request is forwarded through HttpForwarder to the connection's target. Node's strict llhttp parser
 // (insecureHTTPParser off) rejects most smuggling shapes before a 'request' exists; framingProblem()
 // covers what it lets through. One log line and one metric per request.
+// Inbound in a mesh, the connection carries its ConnectionAuthz (policy/): each request's target is
+// normalised (400 when ambiguous) and decided before anything is sent upstream (403 with a JSON body
+// naming the policy); the app receives the normalised target; the access line names the deciding policy.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
@@ -16,12 +19,15 @@ import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
 import { ensureRequestId, framingProblem, PEER_IDENTITY_HEADER, scanRequest, stripRequestHopByHop } from './headers.js';
 import type { UpstreamPools } from './pool.js';
+import { deniedBody, type ConnectionAuthz, type RequestVerdict } from '../policy/index.js';
 
 export interface HttpConnection {
   target: Target;
   log: Logger;
   /** The caller's SPIFFE ID, verified by mTLS (inbound from a peer sidecar): sent to the app as x-skein-peer-identity. */
   peer?: string;
+  /** Inbound in a mesh: every request is authorized (policy/) before it goes upstream. */
+  authz?: ConnectionAuthz;
 }
 
 export interface HttpPathOptions {
@@ -111,7 +117,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     writeAccessLine(ex.log, {
       method: req.method, authority: clip(ex.scan.host, 256), path: clip(pathOf(req.url), 1024) as string, status,
       bytes: ex.bytesOut, durationMs: Math.round((performance.now() - ex.started) * 1000) / 1000,
-      requestId: ex.requestId, error: ex.failure,
+      requestId: ex.requestId, error: ex.failure, policy: ex.policy,
     });
   }
 
@@ -128,6 +134,12 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       res.writeHead(400, { 'x-skein-error': 'bad_request', connection: 'close', 'content-type': 'text/plain' });
       res.end(`bad request: ${scan.problem}\n`);
       return;
+    }
+    if (conn.authz) {
+      const verdict = conn.authz.request(req.method ?? '', req.url ?? '/');
+      if (verdict.kind !== 'allow') return refuseRequest(req, res, ex, verdict, conn, scan.hasLength || scan.chunked);
+      ex.policy = verdict.decision.policy;
+      if (verdict.target !== req.url) req.url = verdict.target;
     }
     const url = req.url ?? '/';
     if (ex.requestId === '') {
@@ -159,7 +171,11 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     if (refuseMalformed(req, socket, conn)) return;
     delete req.headers[PEER_IDENTITY_HEADER];
     if (conn.peer !== undefined) req.headers[PEER_IDENTITY_HEADER] = conn.peer;
-    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET') {
+    const websocket = String(req.headers.upgrade).toLowerCase() === 'websocket' && req.method === 'GET';
+    // Anything but a WebSocket becomes a tunnel no request decision sees into: it must also pass as opaque.
+    const policy = authorizeUpgrade(req, socket, conn, !websocket);
+    if (policy === false) return;
+    if (websocket) {
       ensureRequestId(req);
       const started = process.hrtime.bigint();
       let failure: string | undefined;
@@ -174,7 +190,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
         conn.log.info({
           method: req.method, authority: clip(req.headers.host, 256), path: clip((req.url ?? '').split('?')[0], 1024),
           status: ctx.status, bytes: socket.bytesWritten, durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-          requestId: req.headers['x-request-id'], upgrade: 'websocket', ...(failure ? { error: failure } : {}),
+          requestId: req.headers['x-request-id'], upgrade: 'websocket', ...(failure ? { error: failure } : {}), ...(policy ? { policy } : {}),
         }, 'request');
       });
       forwarder.ws(req, socket, head, ctx);
@@ -188,6 +204,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     const conn = connections.get(socket);
     if (!conn) return void socket.destroy();
     if (refuseMalformed(req, socket, conn)) return;
+    if (authorizeUpgrade(req, socket, conn, true) === false) return;
     tunnel(req, socket, head, conn, 'connect');
   });
   server.on('clientError', (err: Error & { code?: string }, socket: net.Socket) => {
@@ -210,6 +227,58 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     socket.on('error', () => undefined);
     socket.end(BAD_REQUEST_RAW);
     return true;
+  };
+
+  const ambiguousPaths = counterChild(metrics.refused, { direction, reason: 'ambiguous_path' });
+
+  /** A request refused by authorization: 400 for an ambiguous path, 403 naming the policy; nothing goes upstream. */
+  const refuseRequest = (
+    req: http.IncomingMessage, res: http.ServerResponse, ex: Exchange, verdict: Exclude<RequestVerdict, { kind: 'allow' }>,
+    conn: HttpConnection, hasBody: boolean,
+  ): void => {
+    // An unread body would have to be read and dropped before the next request: close instead.
+    const connection = hasBody && !req.complete ? 'close' : 'keep-alive';
+    if (verdict.kind === 'bad') {
+      ex.failure = `ambiguous_path`;
+      ambiguousPaths.inc();
+      const body = `bad request: ambiguous path (${verdict.problem})\n`;
+      if (!accessLog) conn.log.info({ problem: verdict.problem }, 'request with an ambiguous path refused');
+      res.writeHead(400, { 'x-skein-error': 'ambiguous_path', 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection });
+      res.end(body);
+      return;
+    }
+    ex.failure = 'denied';
+    ex.policy = verdict.decision.policy;
+    if (!accessLog) logDenied(conn, req, verdict);
+    const body = deniedBody(verdict.decision);
+    res.writeHead(403, { 'x-skein-error': 'denied', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection });
+    res.end(body);
+  };
+
+  /**
+   * Authorizes an upgrade or CONNECT; on refusal answers on the raw socket and returns false. An allowed
+   * one is watched (closed if a new snapshot revokes it); returns the deciding policy (undefined: no authz).
+   */
+  const authorizeUpgrade = (req: http.IncomingMessage, socket: net.Socket, conn: HttpConnection, opaqueAfter: boolean): string | undefined | false => {
+    if (!conn.authz) return undefined;
+    const verdict = conn.authz.request(req.method ?? '', req.url ?? '/', opaqueAfter);
+    if (verdict.kind === 'allow') {
+      if (verdict.target !== req.url) req.url = verdict.target;
+      const untrack = conn.authz.trackRequest(req.method ?? '', verdict.path, opaqueAfter, () => socket.destroy());
+      socket.once('close', untrack);
+      return verdict.decision.policy;
+    }
+    socket.on('error', () => undefined);
+    if (verdict.kind === 'bad') {
+      ambiguousPaths.inc();
+      conn.log.info({ problem: verdict.problem, method: req.method }, 'request with an ambiguous path refused');
+      socket.end('HTTP/1.1 400 Bad Request\r\nx-skein-error: ambiguous_path\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return false;
+    }
+    logDenied(conn, req, verdict);
+    const body = deniedBody(verdict.decision);
+    socket.end(`HTTP/1.1 403 Forbidden\r\nx-skein-error: denied\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    return false;
   };
 
   const tunnel = (req: http.IncomingMessage, socket: net.Socket, head: Buffer, conn: HttpConnection, kind: string): void => {
@@ -235,6 +304,12 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
       forwarder.close();
     },
   };
+}
+
+function logDenied(conn: HttpConnection, req: http.IncomingMessage, verdict: Extract<RequestVerdict, { kind: 'deny' }>): void {
+  conn.log.info({
+    source: conn.peer ?? 'unauthenticated', method: req.method, path: clip(verdict.path, 1024), policy: verdict.decision.policy, reason: verdict.decision.reason,
+  }, 'request denied');
 }
 
 /** The request line and headers as received (llhttp already validated them), the peer identity header ours alone. */

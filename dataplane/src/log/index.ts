@@ -65,6 +65,8 @@ export interface AccessFields {
   durationMs: number;
   requestId: string;
   error: string | undefined;
+  /** The policy that allowed or denied the request (inbound in a mesh); absent elsewhere. */
+  policy?: string | undefined;
 }
 
 const { lsCacheSym, timeSym, chindingsSym, streamSym } = pino.symbols;
@@ -82,6 +84,7 @@ export function writeAccessLine(log: Logger, f: AccessFields, extra = ''): void 
     `,"method":${JSON.stringify(f.method ?? '')}${f.authority === undefined ? '' : `,"authority":${JSON.stringify(f.authority)}`}` +
     `,"path":${JSON.stringify(f.path)},"status":${f.status},"bytes":${f.bytes},"durationMs":${f.durationMs}` +
     `,"requestId":${JSON.stringify(f.requestId)}${f.error === undefined ? '' : `,"error":${JSON.stringify(f.error)}`}` +
+    `${f.policy === undefined ? '' : `,"policy":${JSON.stringify(f.policy)}`}` +
     `${extra},"msg":"request"}\n`;
   (l[streamSym] as DestinationStream).write(line);
 }

@@ -27,6 +27,8 @@ export interface Metrics {
   /** mTLS between sidecars (mtls/): direction outbound = we are the TLS client, inbound = the server. */
   tlsHandshakes: Counter<'direction' | 'alpn' | 'resumed'>;
   tlsHandshakeFailures: Counter<'direction' | 'reason'>;
+  /** Authorization decisions (policy/): policy = "<ns>/<name>" or default/no-allow-matched/no-snapshot; outcome allowed, denied, revoked. */
+  authzDecisions: Counter<'direction' | 'policy' | 'outcome'>;
 }
 
 /**
@@ -125,6 +127,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     tlsHandshakeFailures: new Counter({
       name: 'skein_tls_handshake_failures_total', help: 'Refused or failed mTLS handshakes between sidecars, by reason',
       labelNames: ['direction', 'reason'], registers, collect: flushChildren,
+    }),
+    authzDecisions: new Counter({
+      name: 'skein_authz_decisions_total',
+      help: 'Authorization decisions on inbound connections and requests, by deciding policy and outcome (allowed, denied, revoked)',
+      labelNames: ['direction', 'policy', 'outcome'], registers, collect: flushChildren,
     }),
   };
 }

@@ -13,7 +13,7 @@ export interface Accepted {
   dst: Destination;
   log: Logger;
   /** Fills the fields of the closing log line (protocol, bytes, outcome). */
-  summary: { proto?: Protocol; outcome?: string; detect?: string; peer?: string };
+  summary: { proto?: Protocol; outcome?: string; detect?: string; peer?: string; /** The policy that allowed or denied an opaque connection (policy/). */ policy?: string };
 }
 
 export interface AcceptDeps {
@@ -59,7 +59,7 @@ export function acceptConnection(socket: net.Socket, deps: AcceptDeps): Accepted
     metrics.bytes.inc({ direction, flow: 'rx' }, socket.bytesRead);
     metrics.bytes.inc({ direction, flow: 'tx' }, socket.bytesWritten);
     log.info({
-      proto: summary.proto ?? 'unknown', detect: summary.detect, peer: summary.peer, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten,
+      proto: summary.proto ?? 'unknown', detect: summary.detect, peer: summary.peer, policy: summary.policy, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten,
       durationMs: Date.now() - started, outcome: summary.outcome ?? (hadError ? 'error' : 'ok'),
     }, 'connection closed');
   });

@@ -40,6 +40,8 @@ export interface FakeApiServerOptions {
   readonly namespaces?: readonly string[];
   /** Watch cache size, request timeout and bookmark frequency (watch.ts). */
   readonly watch?: WatchOptions;
+  /** Resources not served (404), as a cluster without that CRD installed: e.g. ['trafficpermissions']. */
+  readonly withoutResources?: readonly string[];
 }
 
 /** apiserver MaxRequestBodyBytes default (3 MiB). */
@@ -48,7 +50,7 @@ const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kub
 
 interface Route { readonly kind: Kind; readonly namespace: string; readonly name: string | undefined; readonly subresource?: 'status' }
 
-function route(pathname: string): Route | 'version' | undefined {
+function route(pathname: string, without: readonly string[]): Route | 'version' | undefined {
   if (pathname === '/version' || pathname === '/version/') return 'version';
   const parts = pathname.split('/').filter((p) => p !== '');
   let group: string; let version: string; let rest: string[];
@@ -57,7 +59,7 @@ function route(pathname: string): Route | 'version' | undefined {
   else return undefined;
   let namespace = '';
   if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1] ?? ''; rest = rest.slice(2); }
-  const kind = KINDS.find((k) => k.group === group && k.version === version && k.resource === rest[0]);
+  const kind = KINDS.find((k) => k.group === group && k.version === version && k.resource === rest[0] && !without.includes(k.resource));
   const subresource = rest.length === 3 && rest[2] === 'status' && kind?.status !== undefined ? 'status' as const : undefined;
   if (!kind || rest.length > (subresource ? 3 : 2) || (namespace !== '' && !kind.namespaced)) return undefined;
   if (kind.namespaced && namespace === '' && rest.length === 2) return undefined; // a named namespaced object needs its namespace
@@ -111,9 +113,11 @@ export class FakeApiServer {
   private readonly ca = createCa();
   private readonly server: Server;
   private readonly version: VersionInfo;
+  private readonly withoutResources: readonly string[];
 
   private constructor(opts: FakeApiServerOptions) {
     this.version = opts.version ?? { major: '1', minor: '32', gitVersion: 'v1.32.13' };
+    this.withoutResources = opts.withoutResources ?? [];
     this.store = new Store(opts.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'skein-system']);
     this.watches = new WatchHub(opts.watch ?? {}, () => this.store.resourceVersion, (kind, ns) => this.store.list(kind, ns));
     this.store.listener = (kind, type, o) => this.watches.record(kind, type, o);
@@ -221,7 +225,7 @@ export class FakeApiServer {
         this.send(res, code, body, warnings);
         return;
       }
-      const r = route(url.pathname);
+      const r = route(url.pathname, this.withoutResources);
       if (r === undefined) throw pathNotFound();
       if (r === 'version') {
         if (req.method !== 'GET') throw methodNotAllowed();

@@ -177,25 +177,29 @@ function sourceMatches(rule: CompiledRule, caller: Caller | undefined): boolean 
   return false;
 }
 
-function pathMatches(set: PathSet, path: string | undefined, deny: boolean): boolean {
+function allowPathMatches(set: PathSet, path: string | undefined): boolean {
   if (set.any) return true;
-  // No path (CONNECT, `OPTIONS *`): a Deny with paths applies, an Allow with paths does not.
-  if (path === undefined) return deny;
-  if (!deny) {
-    if (set.exact.has(path)) return true;
-    for (const p of set.prefixes) if (path.startsWith(p)) return true;
-    return false;
-  }
-  const folded = foldForDeny(path);
-  if (set.exact.has(folded)) return true;
-  const lower = path.toLowerCase();
-  for (const p of set.prefixes) if (lower.startsWith(p) || `${folded}/` === p) return true;
+  // No path (CONNECT, `OPTIONS *`): an Allow with paths does not match.
+  if (path === undefined) return false;
+  if (set.exact.has(path)) return true;
+  for (const p of set.prefixes) if (path.startsWith(p)) return true;
   return false;
 }
 
-function requestMatches(e: DestEntry, method: string, path: string | undefined, deny: boolean): boolean {
-  if (e.methods !== null && !e.methods.has(method)) return false;
-  return e.paths === null || pathMatches(e.paths, path, deny);
+/** The request's path as Deny rules compare it, computed once per request (lower-cased; without a trailing slash). */
+interface DenyPath { lower: string; folded: string; foldedSlash: string }
+
+function denyPathMatches(set: PathSet, path: DenyPath | undefined): boolean {
+  // No path: a Deny with paths applies.
+  if (set.any || path === undefined) return true;
+  if (set.exact.has(path.folded)) return true;
+  for (const p of set.prefixes) if (path.lower.startsWith(p) || path.foldedSlash === p) return true;
+  return false;
+}
+
+function denyPathOf(path: string): DenyPath {
+  const folded = foldForDeny(path);
+  return { lower: path.toLowerCase(), folded, foldedSlash: `${folded}/` };
 }
 
 /** The rules that can apply to one connection (caller, port), in decision order. */
@@ -224,9 +228,24 @@ export class ConnectionRules {
   /** One HTTP request; `method` upper-cased, `path` normalised (undefined when the target is no path). */
   request(method: string, path: string | undefined): Decision {
     if (this.denyAll) return this.denyAll.denied;
-    for (const d of this.denies) for (const e of d.entries) if (requestMatches(e, method, path, true)) return d.rule.denied;
+    if (this.denies.length > 0) {
+      let folded: DenyPath | undefined;
+      for (const d of this.denies) {
+        for (const e of d.entries) {
+          if (e.methods !== null && !e.methods.has(method)) continue;
+          if (e.paths !== null && !denyPathMatches(e.paths, path === undefined ? undefined : (folded ??= denyPathOf(path)))) continue;
+          return d.rule.denied;
+        }
+      }
+    }
     if (this.allowAll) return this.allowAll.allowed;
-    for (const a of this.allows) for (const e of a.entries) if (requestMatches(e, method, path, false)) return a.rule.allowed;
+    for (const a of this.allows) {
+      for (const e of a.entries) {
+        if (e.methods !== null && !e.methods.has(method)) continue;
+        if (e.paths !== null && !allowPathMatches(e.paths, path)) continue;
+        return a.rule.allowed;
+      }
+    }
     return this.index.fallback;
   }
 }
@@ -239,10 +258,16 @@ export class PolicyIndex {
   /** What decides when no rule matched: no-allow-matched when Allows select the workload, else the default. */
   readonly fallback: Decision;
   private readonly cache = new Map<string, ConnectionRules>();
+  /** Rules whose every `from` entry names exact service accounts (or, without them, exact namespaces), by that name. */
+  private readonly bySa = new Map<string, number[]>();
+  private readonly byNs = new Map<string, number[]>();
+  /** Rules for any caller, with globs or "*": checked for every caller. */
+  private readonly general: number[] = [];
 
   constructor(policies: readonly discovery.TrafficPermission[], defaultAction: Action | undefined) {
     this.rules = policies.map(compileRule).sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
     this.defaultAllow = defaultAction !== Action.ACTION_DENY;
+    this.rules.forEach((rule, i) => this.place(rule, i));
     const hasAllow = this.rules.some((r) => !r.deny);
     this.fallback = Object.freeze(hasAllow
       ? { allowed: false, policy: NO_ALLOW_POLICY, reason: 'no_allow_matched' }
@@ -260,12 +285,43 @@ export class PolicyIndex {
     return found;
   }
 
+  /** Files a rule under the exact names its sources need, or as general. */
+  private place(rule: CompiledRule, i: number): void {
+    const exact = (g: GlobSet | null): g is GlobSet => g !== null && !g.any && g.globs.length === 0;
+    if (rule.from === null || !rule.from.every((s) => exact(s.sa) || (s.sa === null && exact(s.ns)))) {
+      this.general.push(i);
+      return;
+    }
+    const add = (map: Map<string, number[]>, key: string): void => {
+      const list = map.get(key);
+      if (!list) map.set(key, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    };
+    for (const s of rule.from) {
+      if (s.sa !== null) for (const sa of s.sa.exact) add(this.bySa, sa);
+      else for (const ns of (s.ns as GlobSet).exact) add(this.byNs, ns);
+    }
+  }
+
+  /** The rules that may select this caller, in decision order. */
+  private candidates(caller: Caller | undefined): number[] {
+    if (caller?.namespace === undefined || caller.serviceAccount === undefined) {
+      // Unauthenticated: only rules for any caller; an odd identity: a Deny takes it as matching, so all.
+      return caller === undefined ? this.general : this.rules.map((_, i) => i);
+    }
+    const sa = this.bySa.get(`${caller.namespace}/${caller.serviceAccount}`);
+    const ns = this.byNs.get(caller.namespace);
+    if (!sa && !ns) return this.general;
+    return [...new Set([...this.general, ...(sa ?? []), ...(ns ?? [])])].sort((a, b) => a - b);
+  }
+
   private build(caller: Caller | undefined, port: number): ConnectionRules {
     let denyAll: CompiledRule | undefined;
     let allowAll: CompiledRule | undefined;
     const denies: Array<{ rule: CompiledRule; entries: DestEntry[] }> = [];
     const allows: Array<{ rule: CompiledRule; entries: DestEntry[] }> = [];
-    for (const rule of this.rules) {
+    for (const i of this.candidates(caller)) {
+      const rule = this.rules[i] as CompiledRule;
       if (!sourceMatches(rule, caller)) continue;
       const entries = rule.to.filter((e) => e.ports === null || e.ports.has(port));
       if (entries.length === 0) continue;

@@ -299,6 +299,44 @@ describe('authorization through two sidecars with mTLS', () => {
     }
   });
 
+  it('a tunnel (CONNECT, a non-WebSocket upgrade) is opaque afterwards: it needs an Allow without HTTP conditions', async () => {
+    const pathOnly = permission('ns-b', 'orders', 'Allow', [], [{ paths: ['/orders/*'] }]);
+    const p = await pair(ca, appPort, { mtlsMode: 'PERMISSIVE', policies: [pathOnly] });
+    try {
+      seen.length = 0;
+      assert.equal((await raw(p.b.inbound, 'GET', '/orders/1')).status, 200);
+      const upgrade = await raw(p.b.inbound, 'GET', '/orders/1', 'Upgrade: h2c\r\nConnection: Upgrade\r\n');
+      assert.equal(upgrade.status, 403);
+      assert.equal(upgrade.body, denied('no-allow-matched'));
+      const connect = await raw(p.b.inbound, 'CONNECT', 'orders:443');
+      assert.equal(connect.status, 403);
+      assert.deepEqual(seen, ['GET /orders/1']);
+      // Allowed on the port alone: the upgrade goes through (the app answers it as it likes).
+      p.discB.set({ trustAnchorsPem: [ca.certPem], mtlsMode: 'PERMISSIVE', policies: [permission('ns-b', 'port', 'Allow', [], [{ ports: [appPort] }])] });
+      assert.notEqual((await raw(p.b.inbound, 'GET', '/orders/1', 'Upgrade: h2c\r\nConnection: Upgrade\r\n')).status, 403);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('plaintext from the pod\'s own IP (in-pod traffic, gRPC probes) is not judged, even with a default Deny', async () => {
+    const p = await pair(ca, appPort, { defaultAction: 'Deny' });
+    try {
+      const fromPod = await new Promise<string>((resolve, reject) => {
+        const s = net.connect({ port: p.b.inbound, host: '127.0.0.1', localAddress: '127.0.0.9' });
+        let data = '';
+        s.on('connect', () => s.write('GET /x HTTP/1.1\r\nHost: self\r\nConnection: close\r\n\r\n'));
+        s.on('data', (d: Buffer) => { data += d.toString(); });
+        s.on('close', () => resolve(data));
+        s.on('error', reject);
+      });
+      assert.match(fromPod, /^HTTP\/1\.1 200 /);
+      assert.equal((await raw(p.a.outbound, 'GET', '/x')).status, 403);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('revoking closes an open TCP connection and an open WebSocket; what stays allowed stays open', async () => {
     const tcpAllow = permission('ns-b', 'echo', 'Allow', [{ serviceAccounts: ['ns-a/client'] }], [{ ports: [echoPort] }]);
     const p = await pair(ca, echoPort, { policies: [tcpAllow] }, { protocol: 'tcp' });

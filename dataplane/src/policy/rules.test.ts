@@ -134,6 +134,22 @@ describe('sources', () => {
     assert.equal(tcp(dots, 'spiffe://cluster.local/ns/axb/sa/x')[0], false);
   });
 
+  it('rules filed by exact names still match, in decision order, alongside general ones', () => {
+    const index = new PolicyIndex([
+      allow('c-ns', [{ namespaces: ['shop'] }], [{ paths: ['/ns'] }]),
+      allow('b-sa-or-ns', [{ serviceAccounts: ['shop/frontend'] }, { namespaces: ['evil'] }], [{ paths: ['/sa'] }]),
+      allow('a-general', [{ serviceAccounts: ['*/frontend'] }], [{ paths: ['/sa', '/general'] }]),
+      deny('d-exact', [{ serviceAccounts: ['shop/bills'] }]),
+    ], Action.ACTION_DENY);
+    assert.deepEqual(req(index, FRONTEND, 'GET', '/ns'), [true, 'shop/c-ns']);
+    assert.deepEqual(req(index, FRONTEND, 'GET', '/sa'), [true, 'shop/a-general']);
+    assert.deepEqual(req(index, OTHER_NS, 'GET', '/sa'), [true, 'shop/a-general']);
+    assert.deepEqual(req(index, 'spiffe://cluster.local/ns/evil/sa/x', 'GET', '/sa'), [true, 'shop/b-sa-or-ns']);
+    assert.deepEqual(req(index, 'spiffe://cluster.local/ns/evil/sa/x', 'GET', '/ns'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, BILLS, 'GET', '/ns'), [false, 'shop/d-exact']);
+    assert.deepEqual(req(index, undefined, 'GET', '/general'), [false, 'no-allow-matched']);
+  });
+
   it('an identity that is not ns/sa: a Deny takes it as matching, an Allow only through "*"', () => {
     assert.deepEqual(callerOf('spiffe://cluster.local/ns/shop/sa/frontend'), { id: FRONTEND, namespace: 'shop', serviceAccount: 'frontend' });
     const odd = 'spiffe://cluster.local/workload/x';

@@ -55,7 +55,7 @@ function time(label: string, iterations: number, fn: (i: number) => void): void 
 
 function scenario(name: string, policies: api.TrafficPermission[], caller: string, paths: string[]): void {
   process.stdout.write(`\n${name}: ${policies.length} policies\n`);
-  time('index build (once per snapshot)', 20, () => { new PolicyIndex(policies, Action.ACTION_ALLOW); });
+  time('index build (once per snapshot)', 200, () => { new PolicyIndex(policies, Action.ACTION_ALLOW); });
   const index = new PolicyIndex(policies, Action.ACTION_ALLOW);
   // A new caller each time defeats the per-snapshot cache: the full per-connection filtering.
   let unique = 0;

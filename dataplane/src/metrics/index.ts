@@ -27,7 +27,7 @@ export interface Metrics {
   /** mTLS between sidecars (mtls/): direction outbound = we are the TLS client, inbound = the server. */
   tlsHandshakes: Counter<'direction' | 'alpn' | 'resumed'>;
   tlsHandshakeFailures: Counter<'direction' | 'reason'>;
-  /** Authorization decisions (policy/): policy = "<ns>/<name>" or default/no-allow-matched/no-snapshot; outcome allowed, denied, revoked. */
+  /** Authorization decisions (policy/): policy = "<ns>/<name>", default or no-snapshot; outcome allowed, denied, revoked. */
   authzDecisions: Counter<'direction' | 'policy' | 'outcome'>;
 }
 

@@ -13,8 +13,10 @@ export function policyDump(view: MeshView | undefined): unknown {
     snapshot: true,
     version: view.version,
     defaultAction: index.defaultAllow ? 'Allow' : 'Deny',
-    /** What decides when no rule matches. */
-    fallback: index.fallback.policy,
+    /** What happens when no rule matches. */
+    fallback: index.fallback.reason === 'default'
+      ? `the Mesh default: ${index.defaultAllow ? 'Allow' : 'Deny'}`
+      : 'Deny: Allows select this pod and none matched (named after the closest Allow)',
     rules: index.rules.map((r) => ({
       policy: r.policy,
       action: r.deny ? 'Deny' : 'Allow',

@@ -49,7 +49,8 @@ const ordersAllow = (appPort: number): api.TrafficPermission => permission('ns-b
   [{ serviceAccounts: ['ns-a/client'] }], [{ ports: [appPort], methods: ['GET'], paths: ['/orders', '/orders/*'] }]);
 const secretDeny = permission('ns-b', 'no-secret', 'Deny', [], [{ paths: ['/orders/secret/*'] }]);
 
-const denied = (policy: string): string => `${JSON.stringify({ error: 'denied', policy })}\n`;
+const denied = (policy: string, reason = policy === 'default' ? 'default' : policy.includes('/') ? 'no_allow_matched' : policy): string =>
+  `${JSON.stringify({ error: 'denied', policy, reason })}\n`;
 
 describe('authorization through two sidecars with mTLS', () => {
   let ca: TestCa;
@@ -88,26 +89,26 @@ describe('authorization through two sidecars with mTLS', () => {
         ['GET', '/orders/1', 200, '/orders/1'],
         ['GET', '/orders', 200, '/orders'],
         ['GET', '/orders/1?x=/../admin', 200, '/orders/1?x=/../admin'],
-        ['GET', '/orders/../admin', 403, 'no-allow-matched'],
-        ['GET', '/orders/1/../../admin', 403, 'no-allow-matched'],
-        ['GET', '/orders/%2e%2e/admin', 403, 'no-allow-matched'],
+        ['GET', '/orders/../admin', 403, 'ns-b/orders-from-client'],
+        ['GET', '/orders/1/../../admin', 403, 'ns-b/orders-from-client'],
+        ['GET', '/orders/%2e%2e/admin', 403, 'ns-b/orders-from-client'],
         ['GET', '/%6Frders/1', 200, '/orders/1'],
         ['GET', '/%6frders/%31', 200, '/orders/1'],
         ['GET', '//orders', 200, '/orders'],
         ['GET', '/orders//1', 200, '/orders/1'],
-        ['GET', '//admin', 403, 'no-allow-matched'],
+        ['GET', '//admin', 403, 'ns-b/orders-from-client'],
         ['GET', '/orders%2F..%2Fadmin', 400, ''],
         ['GET', '/orders/1%2F..%2F..%2Fadmin', 400, ''],
         ['GET', '/orders%5C..%5Cadmin', 400, ''],
-        ['GET', '/ORDERS/1', 403, 'no-allow-matched'],
-        ['GET', '/Orders', 403, 'no-allow-matched'],
+        ['GET', '/ORDERS/1', 403, 'ns-b/orders-from-client'],
+        ['GET', '/Orders', 403, 'ns-b/orders-from-client'],
         ['GET', '/orders\\..\\admin', 400, ''],
         ['GET', '/orders/1;jsessionid=x', 200, '/orders/1'],
-        ['GET', '/admin;/orders/1', 403, 'no-allow-matched'],
-        ['GET', '/orders;/../admin', 403, 'no-allow-matched'],
+        ['GET', '/admin;/orders/1', 403, 'ns-b/orders-from-client'],
+        ['GET', '/orders;/../admin', 403, 'ns-b/orders-from-client'],
         ['GET', '/orders/..;/admin', 400, ''],
         ['GET', '/orders/1#frag', 200, '/orders/1'],
-        ['GET', '/admin#/../orders/1', 403, 'no-allow-matched'],
+        ['GET', '/admin#/../orders/1', 403, 'ns-b/orders-from-client'],
         ['GET', '/orders/%00', 400, ''],
         ['GET', '/orders/a%zz', 400, ''],
         ['GET', '/orders/a%', 400, ''],
@@ -119,9 +120,9 @@ describe('authorization through two sidecars with mTLS', () => {
         ['GET', '/orders/./secret/x', 403, 'ns-b/no-secret'],
         ['GET', '/orders/%73ecret/x', 403, 'ns-b/no-secret'],
         ['GET', '/orders/secret;x/y', 403, 'ns-b/no-secret'],
-        ['POST', '/orders/1', 403, 'no-allow-matched'],
-        ['HEAD', '/orders/1', 403, 'no-allow-matched'],
-        ['GET', 'http://evil.example/orders/../admin', 403, 'no-allow-matched'],
+        ['POST', '/orders/1', 403, 'ns-b/orders-from-client'],
+        ['HEAD', '/orders/1', 403, 'ns-b/orders-from-client'],
+        ['GET', 'http://evil.example/orders/../admin', 403, 'ns-b/orders-from-client'],
         ['GET', 'http://evil.example/%6Frders/2', 200, '/orders/2'],
       ];
       for (const [method, target, status, expected] of cases) {
@@ -133,7 +134,7 @@ describe('authorization through two sidecars with mTLS', () => {
           assert.deepEqual(seen, [`${method} ${expected}`]);
         } else {
           assert.deepEqual(seen, [], `${method} ${target} reached the app`);
-          if (status === 403 && method !== 'HEAD') assert.equal(r.body, denied(expected), `${method} ${target}`);
+          if (status === 403 && method !== 'HEAD') assert.equal(r.body, denied(expected, expected === 'ns-b/no-secret' ? 'deny' : 'no_allow_matched'), `${method} ${target}`);
           if (status === 403) assert.match(r.head, /x-skein-error: denied/, `${method} ${target}`);
           else assert.match(r.head, /x-skein-error: ambiguous_path/, `${method} ${target}`);
         }
@@ -146,7 +147,7 @@ describe('authorization through two sidecars with mTLS', () => {
       const stats = await p.b.stats();
       assert.ok((stats['skein_authz_decisions_total{direction="inbound",policy="ns-b/orders-from-client",outcome="allowed"}'] ?? 0) >= 10);
       assert.ok((stats['skein_authz_decisions_total{direction="inbound",policy="ns-b/no-secret",outcome="denied"}'] ?? 0) >= 6);
-      assert.ok((stats['skein_authz_decisions_total{direction="inbound",policy="no-allow-matched",outcome="denied"}'] ?? 0) >= 10);
+      assert.ok((stats['skein_authz_decisions_total{direction="inbound",policy="ns-b/orders-from-client",outcome="denied"}'] ?? 0) >= 10);
       assert.ok((stats['skein_dp_refused_total{direction="inbound",reason="ambiguous_path"}'] ?? 0) >= 9);
       // Every request's line names the policy that decided it, with the caller and the normalised path.
       const lines = p.b.logs.filter((l) => l.msg === 'request');
@@ -168,7 +169,7 @@ describe('authorization through two sidecars with mTLS', () => {
       assert.equal((await raw(p.a.outbound, 'GET', '/x')).status, 200);
       const plain = await raw(p.b.inbound, 'GET', '/x');
       assert.equal(plain.status, 403);
-      assert.equal(plain.body, denied('no-allow-matched'));
+      assert.equal(plain.body, denied('ns-b/any-meshed', 'no_allow_matched'));
       // An Allow with no `from` is for everyone, authenticated or not.
       p.discB.set({ trustAnchorsPem: [ca.certPem], mtlsMode: 'PERMISSIVE', policies: [permission('ns-b', 'anyone', 'Allow')] });
       assert.equal((await raw(p.b.inbound, 'GET', '/x')).status, 200);
@@ -196,7 +197,7 @@ describe('authorization through two sidecars with mTLS', () => {
       });
       const d = await raw(p.a.outbound, 'GET', '/orders/1');
       assert.equal(d.status, 403);
-      assert.equal(d.body, denied('ns-b/not-client'));
+      assert.equal(d.body, denied('ns-b/not-client', 'deny'));
     } finally {
       await p.close();
     }
@@ -260,12 +261,13 @@ describe('authorization through two sidecars with mTLS', () => {
       assert.equal(bannerConnections, 0, 'the server was dialled for a denied client');
       await waitFor(() => p.b.logs.some((l) => l.msg === 'connection closed' && l.outcome === 'denied'), 'the denial in the closing line');
       const closing = p.b.logs.find((l) => l.msg === 'connection closed' && l.outcome === 'denied');
-      assert.equal(closing?.policy, 'no-allow-matched');
+      assert.equal(closing?.policy, 'ns-b/smtp-from-mailer');
       assert.equal(closing?.peer, A);
       const line = p.b.logs.find((l) => l.msg === 'connection denied');
       assert.equal(line?.source, A);
-      assert.equal(line?.policy, 'no-allow-matched');
-      assert.equal((await p.b.stats())['skein_authz_decisions_total{direction="inbound",policy="no-allow-matched",outcome="denied"}'], 1);
+      assert.equal(line?.policy, 'ns-b/smtp-from-mailer');
+      assert.equal(line?.reason, 'no_allow_matched');
+      assert.equal((await p.b.stats())['skein_authz_decisions_total{direction="inbound",policy="ns-b/smtp-from-mailer",outcome="denied"}'], 1);
     } finally {
       await p.close();
     }
@@ -307,7 +309,7 @@ describe('authorization through two sidecars with mTLS', () => {
       assert.equal((await raw(p.b.inbound, 'GET', '/orders/1')).status, 200);
       const upgrade = await raw(p.b.inbound, 'GET', '/orders/1', 'Upgrade: h2c\r\nConnection: Upgrade\r\n');
       assert.equal(upgrade.status, 403);
-      assert.equal(upgrade.body, denied('no-allow-matched'));
+      assert.equal(upgrade.body, denied('ns-b/orders', 'no_allow_matched'));
       const connect = await raw(p.b.inbound, 'CONNECT', 'orders:443');
       assert.equal(connect.status, 403);
       assert.deepEqual(seen, ['GET /orders/1']);
@@ -357,7 +359,7 @@ describe('authorization through two sidecars with mTLS', () => {
       assert.equal(closed, false);
       p.discB.set({ trustAnchorsPem: [ca.certPem], policies: [permission('ns-b', 'echo', 'Allow', [{ serviceAccounts: ['ns-a/bills'] }], [{ ports: [echoPort] }])] });
       await waitFor(() => closed, 'the revoked TCP connection closed');
-      assert.equal((await p.b.stats())['skein_authz_decisions_total{direction="inbound",policy="no-allow-matched",outcome="revoked"}'], 1);
+      assert.equal((await p.b.stats())['skein_authz_decisions_total{direction="inbound",policy="ns-b/echo",outcome="revoked"}'], 1);
       assert.ok(p.b.logs.some((l) => l.msg === 'open connection closed: a new policy no longer allows it' && l.source === A));
       assert.equal(p.b.logs.find((l) => l.msg === 'connection closed')?.outcome, 'revoked');
 
@@ -370,7 +372,7 @@ describe('authorization through two sidecars with mTLS', () => {
       ws.on('close', () => { wsClosed = true; });
       w.discB.set({ trustAnchorsPem: [ca.certPem], policies: [permission('ns-b', 'ws', 'Allow', [], [{ paths: ['/other'] }])] });
       await waitFor(() => wsClosed, 'the revoked WebSocket closed');
-      assert.equal((await w.b.stats())['skein_authz_decisions_total{direction="inbound",policy="no-allow-matched",outcome="revoked"}'], 1);
+      assert.equal((await w.b.stats())['skein_authz_decisions_total{direction="inbound",policy="ns-b/ws",outcome="revoked"}'], 1);
       // A new WebSocket on the path is refused with 403 before the app sees it.
       seen.length = 0;
       const refused = new WebSocket(`ws://127.0.0.1:${w.a.outbound}/ws`);
@@ -408,7 +410,7 @@ describe('authorization without a snapshot, and /config_dump', () => {
     });
     const dump = policyDump(disc.current()) as { defaultAction: string; fallback: string; rules: Array<Record<string, unknown>> };
     assert.equal(dump.defaultAction, 'Deny');
-    assert.equal(dump.fallback, 'no-allow-matched');
+    assert.match(dump.fallback, /^Deny: Allows select this pod/);
     assert.deepEqual(dump.rules.map((r) => r.policy), ['ns-b/a-bad', 'ns-b/z-allow']);
     assert.deepEqual(dump.rules[1], {
       policy: 'ns-b/z-allow', action: 'Allow', selector: {}, from: [{ serviceAccounts: ['ns-a/*'] }],

@@ -174,7 +174,7 @@ function decideRequest(rules: ConnectionRules | undefined, method: string, path:
   return l4.allowed ? decision : l4;
 }
 
-/** The 403 body of a denied request: names the deciding policy. */
+/** The 403 body of a denied request: names the deciding policy and why (deny, no_allow_matched, default, no_snapshot). */
 export function deniedBody(decision: Decision): string {
-  return `${JSON.stringify({ error: 'denied', policy: decision.policy })}\n`;
+  return `${JSON.stringify({ error: 'denied', policy: decision.policy, reason: decision.reason })}\n`;
 }

@@ -4,7 +4,7 @@
 // types, discovery/ types, metrics; nothing here dials or listens.
 export { normaliseTarget, normalisePath, type NormalisedTarget, type PathProblem } from './path.js';
 export {
-  PolicyIndex, ConnectionRules, callerOf, compileRule, DEFAULT_POLICY, NO_ALLOW_POLICY, NO_SNAPSHOT_POLICY,
+  PolicyIndex, ConnectionRules, callerOf, compileRule, DEFAULT_POLICY, NO_SNAPSHOT_POLICY,
   type Decision, type DecisionReason, type CompiledRule,
 } from './rules.js';
 export { InboundAuthz, ConnectionAuthz, deniedBody, policyIndexOf, type RequestVerdict } from './enforce.js';

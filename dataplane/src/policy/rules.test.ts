@@ -49,12 +49,12 @@ describe('decision order', () => {
       const index = new PolicyIndex([ordersFromFrontend], def);
       assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/1'), [true, 'shop/orders-from-frontend']);
       assert.deepEqual(req(index, FRONTEND, 'GET', '/orders'), [true, 'shop/orders-from-frontend']);
-      assert.deepEqual(req(index, FRONTEND, 'POST', '/orders/1'), [false, 'no-allow-matched']);
-      assert.deepEqual(req(index, FRONTEND, 'GET', '/admin'), [false, 'no-allow-matched']);
-      assert.deepEqual(req(index, FRONTEND, 'GET', '/ordersX'), [false, 'no-allow-matched']);
-      assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/1', 9090), [false, 'no-allow-matched']);
-      assert.deepEqual(req(index, BILLS, 'GET', '/orders/1'), [false, 'no-allow-matched']);
-      assert.deepEqual(req(index, undefined, 'GET', '/orders/1'), [false, 'no-allow-matched']);
+      assert.deepEqual(req(index, FRONTEND, 'POST', '/orders/1'), [false, 'shop/orders-from-frontend']);
+      assert.deepEqual(req(index, FRONTEND, 'GET', '/admin'), [false, 'shop/orders-from-frontend']);
+      assert.deepEqual(req(index, FRONTEND, 'GET', '/ordersX'), [false, 'shop/orders-from-frontend']);
+      assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/1', 9090), [false, 'shop/orders-from-frontend']);
+      assert.deepEqual(req(index, BILLS, 'GET', '/orders/1'), [false, 'shop/orders-from-frontend']);
+      assert.deepEqual(req(index, undefined, 'GET', '/orders/1'), [false, 'shop/orders-from-frontend']);
     }
   });
 
@@ -65,7 +65,7 @@ describe('decision order', () => {
       const index = new PolicyIndex(policies, Action.ACTION_ALLOW);
       assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/admin/x'), [false, 'shop/no-admin']);
       assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/1'), [true, 'shop/all-frontend']);
-      assert.deepEqual(req(index, BILLS, 'GET', '/orders/1'), [false, 'no-allow-matched']);
+      assert.deepEqual(req(index, BILLS, 'GET', '/orders/1'), [false, 'shop/all-frontend']);
     }
   });
 
@@ -88,10 +88,10 @@ describe('sources', () => {
   it('unauthenticated callers match only an absent `from`; "*" means any authenticated caller', () => {
     const anyAuth = new PolicyIndex([allow('any-sa', [{ serviceAccounts: ['*'] }])], Action.ACTION_DENY);
     assert.deepEqual(req(anyAuth, OTHER_NS, 'GET', '/'), [true, 'shop/any-sa']);
-    assert.deepEqual(req(anyAuth, undefined, 'GET', '/'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(anyAuth, undefined, 'GET', '/'), [false, 'shop/any-sa']);
     const anyNs = new PolicyIndex([allow('any-ns', [{ namespaces: ['*'] }])], Action.ACTION_DENY);
     assert.deepEqual(tcp(anyNs, FRONTEND), [true, 'shop/any-ns']);
-    assert.deepEqual(tcp(anyNs, undefined), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(anyNs, undefined), [false, 'shop/any-ns']);
     const anyone = new PolicyIndex([allow('anyone')], Action.ACTION_DENY);
     assert.deepEqual(tcp(anyone, undefined), [true, 'shop/anyone']);
     // A Deny for authenticated callers does not make plaintext allowed by it either: the default decides.
@@ -103,7 +103,7 @@ describe('sources', () => {
   it('serviceAccounts and namespaces of one entry must both match; entries are alternatives', () => {
     const both = new PolicyIndex([allow('both', [{ serviceAccounts: ['*/frontend'], namespaces: ['shop'] }, { serviceAccounts: ['shop/bills'] }])], Action.ACTION_DENY);
     assert.deepEqual(tcp(both, FRONTEND), [true, 'shop/both']);
-    assert.deepEqual(tcp(both, OTHER_NS), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(both, OTHER_NS), [false, 'shop/both']);
     assert.deepEqual(tcp(both, BILLS), [true, 'shop/both']);
   });
 
@@ -145,15 +145,15 @@ describe('sources', () => {
     assert.deepEqual(req(index, FRONTEND, 'GET', '/sa'), [true, 'shop/a-general']);
     assert.deepEqual(req(index, OTHER_NS, 'GET', '/sa'), [true, 'shop/a-general']);
     assert.deepEqual(req(index, 'spiffe://cluster.local/ns/evil/sa/x', 'GET', '/sa'), [true, 'shop/b-sa-or-ns']);
-    assert.deepEqual(req(index, 'spiffe://cluster.local/ns/evil/sa/x', 'GET', '/ns'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, 'spiffe://cluster.local/ns/evil/sa/x', 'GET', '/ns'), [false, 'shop/b-sa-or-ns']);
     assert.deepEqual(req(index, BILLS, 'GET', '/ns'), [false, 'shop/d-exact']);
-    assert.deepEqual(req(index, undefined, 'GET', '/general'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, undefined, 'GET', '/general'), [false, 'shop/a-general']);
   });
 
   it('an identity that is not ns/sa: a Deny takes it as matching, an Allow only through "*"', () => {
     assert.deepEqual(callerOf('spiffe://cluster.local/ns/shop/sa/frontend'), { id: FRONTEND, namespace: 'shop', serviceAccount: 'frontend' });
     const odd = 'spiffe://cluster.local/workload/x';
-    assert.deepEqual(tcp(new PolicyIndex([allow('p', [{ serviceAccounts: ['shop/*'] }])], Action.ACTION_ALLOW), odd), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(new PolicyIndex([allow('p', [{ serviceAccounts: ['shop/*'] }])], Action.ACTION_ALLOW), odd), [false, 'shop/p']);
     assert.deepEqual(tcp(new PolicyIndex([allow('p', [{ serviceAccounts: ['*'] }])], Action.ACTION_DENY), odd), [true, 'shop/p']);
     assert.deepEqual(tcp(new PolicyIndex([deny('p', [{ serviceAccounts: ['evil/*'] }])], Action.ACTION_ALLOW), odd), [false, 'shop/p']);
   });
@@ -163,8 +163,8 @@ describe('requests', () => {
   it('methods compare exactly after upper-casing (the rule side too); a Deny of GET covers HEAD', () => {
     const index = new PolicyIndex([allow('get', [], [{ methods: ['get'] }])], Action.ACTION_DENY);
     assert.deepEqual(req(index, FRONTEND, 'GET', '/'), [true, 'shop/get']);
-    assert.deepEqual(req(index, FRONTEND, 'HEAD', '/'), [false, 'no-allow-matched']);
-    assert.deepEqual(req(index, FRONTEND, 'GETX', '/'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, FRONTEND, 'HEAD', '/'), [false, 'shop/get']);
+    assert.deepEqual(req(index, FRONTEND, 'GETX', '/'), [false, 'shop/get']);
     const d = new PolicyIndex([deny('no-get', [], [{ methods: ['GET'] }])], Action.ACTION_ALLOW);
     assert.deepEqual(req(d, FRONTEND, 'HEAD', '/'), [false, 'shop/no-get']);
     assert.deepEqual(req(d, FRONTEND, 'POST', '/'), [true, 'default']);
@@ -172,8 +172,8 @@ describe('requests', () => {
 
   it('/ORDERS: an Allow matches the exact case; a Deny any case and with or without a trailing slash', () => {
     const a = new PolicyIndex([ordersFromFrontend], Action.ACTION_ALLOW);
-    assert.deepEqual(req(a, FRONTEND, 'GET', '/ORDERS/1'), [false, 'no-allow-matched']);
-    assert.deepEqual(req(a, FRONTEND, 'GET', '/Orders'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(a, FRONTEND, 'GET', '/ORDERS/1'), [false, 'shop/orders-from-frontend']);
+    assert.deepEqual(req(a, FRONTEND, 'GET', '/Orders'), [false, 'shop/orders-from-frontend']);
     const d = new PolicyIndex([deny('no-admin', [], [{ paths: ['/admin', '/internal/*'] }])], Action.ACTION_ALLOW);
     for (const path of ['/admin', '/ADMIN', '/Admin/', '/admin/', '/internal/x', '/INTERNAL/X', '/internal', '/internal/']) {
       assert.deepEqual(req(d, FRONTEND, 'GET', path), [false, 'shop/no-admin'], path);
@@ -185,10 +185,10 @@ describe('requests', () => {
     const index = new PolicyIndex([allow('p', [], [{ paths: ['/a/./b/../c', '/%6Frders/*'] }]), allow('all', [], [{ methods: ['DELETE'], paths: ['*'] }])], Action.ACTION_DENY);
     assert.deepEqual(req(index, FRONTEND, 'GET', '/a/c'), [true, 'shop/p']);
     assert.deepEqual(req(index, FRONTEND, 'GET', '/orders/1/2'), [true, 'shop/p']);
-    assert.deepEqual(req(index, FRONTEND, 'GET', '/orders'), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, FRONTEND, 'GET', '/orders'), [false, 'shop/all']);
     assert.deepEqual(req(index, FRONTEND, 'DELETE', '/anything'), [true, 'shop/all']);
     // CONNECT or `OPTIONS *` have no path: an Allow with paths does not match them ("*" does).
-    assert.deepEqual(req(index, FRONTEND, 'GET', undefined), [false, 'no-allow-matched']);
+    assert.deepEqual(req(index, FRONTEND, 'GET', undefined), [false, 'shop/all']);
     assert.deepEqual(req(index, FRONTEND, 'DELETE', undefined), [true, 'shop/all']);
   });
 
@@ -201,15 +201,15 @@ describe('requests', () => {
 describe('opaque connections and failing closed', () => {
   it('a rule with methods or paths on an opaque connection: an Allow never matches, a Deny denies on its other conditions', () => {
     const a = new PolicyIndex([allow('http-only', [{ serviceAccounts: ['shop/frontend'] }], [{ ports: [6379], methods: ['GET'] }])], Action.ACTION_ALLOW);
-    assert.deepEqual(tcp(a, FRONTEND, 6379), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(a, FRONTEND, 6379), [false, 'shop/http-only']);
     const d = new PolicyIndex([deny('http-only', [{ serviceAccounts: ['shop/bills'] }], [{ ports: [6379], paths: ['/admin'] }])], Action.ACTION_ALLOW);
     assert.deepEqual(tcp(d, BILLS, 6379), [false, 'shop/http-only']);
     assert.deepEqual(tcp(d, FRONTEND, 6379), [true, 'default']);
     assert.deepEqual(tcp(d, BILLS, 6380), [true, 'default']);
     const l4 = new PolicyIndex([allow('redis', [{ serviceAccounts: ['shop/frontend'] }], [{ ports: [6379] }])], Action.ACTION_DENY);
     assert.deepEqual(tcp(l4, FRONTEND, 6379), [true, 'shop/redis']);
-    assert.deepEqual(tcp(l4, BILLS, 6379), [false, 'no-allow-matched']);
-    assert.deepEqual(tcp(l4, FRONTEND, 6380), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(l4, BILLS, 6379), [false, 'shop/redis']);
+    assert.deepEqual(tcp(l4, FRONTEND, 6380), [false, 'shop/redis']);
   });
 
   it('an unknown action is a Deny', () => {
@@ -223,19 +223,19 @@ describe('opaque connections and failing closed', () => {
     assert.deepEqual(req(d, FRONTEND, 'GET', '/x'), [false, 'shop/bad']);
     for (const bad of ['/a*b', 'orders', '/a%2Fb', '/x?y', '/a/../..\\b']) {
       const a = new PolicyIndex([allow('bad', [], [{ paths: [bad] }])], Action.ACTION_DENY);
-      assert.deepEqual(req(a, FRONTEND, 'GET', bad), [false, 'no-allow-matched'], bad);
-      assert.deepEqual(req(a, FRONTEND, 'GET', '/a'), [false, 'no-allow-matched'], bad);
+      assert.deepEqual(req(a, FRONTEND, 'GET', bad), [false, 'shop/bad'], bad);
+      assert.deepEqual(req(a, FRONTEND, 'GET', '/a'), [false, 'shop/bad'], bad);
     }
   });
 
   it('an empty `from` entry (skein-cp refuses it): every caller in a Deny, none in an Allow', () => {
     assert.deepEqual(tcp(new PolicyIndex([deny('d', [{}])], Action.ACTION_ALLOW), undefined), [false, 'shop/d']);
-    assert.deepEqual(tcp(new PolicyIndex([allow('a', [{}])], Action.ACTION_ALLOW), FRONTEND), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(new PolicyIndex([allow('a', [{}])], Action.ACTION_ALLOW), FRONTEND), [false, 'shop/a']);
   });
 
   it('ports out of range: ignored; a Deny with only bad ports applies to every port, an Allow to none', () => {
     assert.deepEqual(tcp(new PolicyIndex([deny('d', [], [{ ports: [0, 70000] }])], Action.ACTION_ALLOW), FRONTEND, 1), [false, 'shop/d']);
-    assert.deepEqual(tcp(new PolicyIndex([allow('a', [], [{ ports: [70000] }])], Action.ACTION_ALLOW), FRONTEND, 70000 % 65536), [false, 'no-allow-matched']);
+    assert.deepEqual(tcp(new PolicyIndex([allow('a', [], [{ ports: [70000] }])], Action.ACTION_ALLOW), FRONTEND, 70000 % 65536), [false, 'shop/a']);
   });
 
   it('the fail-closed "deny everything for this selector" encoding: Deny, empty from, empty to', () => {

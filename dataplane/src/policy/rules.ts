@@ -19,15 +19,17 @@ export type DecisionReason = 'deny' | 'allow' | 'no_allow_matched' | 'default' |
 
 export interface Decision {
   readonly allowed: boolean;
-  /** "<ns>/<name>" of the deciding TrafficPermission, or one of DEFAULT_POLICY, NO_ALLOW_POLICY, NO_SNAPSHOT_POLICY. */
+  /**
+   * "<ns>/<name>" of the deciding TrafficPermission — for reason no_allow_matched the Allow that was
+   * closest (the first whose sources and ports fit the caller, else the first of all) — or DEFAULT_POLICY,
+   * NO_SNAPSHOT_POLICY.
+   */
   readonly policy: string;
   readonly reason: DecisionReason;
 }
 
 /** The Mesh's defaultAction decided (no TrafficPermission selects the workload). */
 export const DEFAULT_POLICY = 'default';
-/** Allows select the workload and none matched. */
-export const NO_ALLOW_POLICY = 'no-allow-matched';
 /** The sidecar never received a snapshot: it refuses (fail closed). */
 export const NO_SNAPSHOT_POLICY = 'no-snapshot';
 
@@ -55,6 +57,8 @@ export interface CompiledRule {
   problems: string[];
   allowed: Decision;
   denied: Decision;
+  /** An Allow that selects the workload and that this request did not match. */
+  unmatched: Decision;
   source: discovery.TrafficPermission;
 }
 
@@ -157,6 +161,7 @@ export function compileRule(p: discovery.TrafficPermission): CompiledRule {
     policy, deny, from, to, problems,
     allowed: Object.freeze({ allowed: true, policy, reason: 'allow' }),
     denied: Object.freeze({ allowed: false, policy, reason: 'deny' }),
+    unmatched: Object.freeze({ allowed: false, policy, reason: 'no_allow_matched' }),
     source: p,
   };
 }
@@ -205,12 +210,13 @@ function denyPathOf(path: string): DenyPath {
 /** The rules that can apply to one connection (caller, port), in decision order. */
 export class ConnectionRules {
   constructor(
-    private readonly index: PolicyIndex,
     /** A Deny whose condition holds for every request of this connection. */
     private readonly denyAll: CompiledRule | undefined,
     private readonly denies: ReadonlyArray<{ rule: CompiledRule; entries: DestEntry[] }>,
     private readonly allowAll: CompiledRule | undefined,
     private readonly allows: ReadonlyArray<{ rule: CompiledRule; entries: DestEntry[] }>,
+    /** What decides when nothing matched. */
+    private readonly fallback: Decision,
   ) {}
 
   /**
@@ -222,7 +228,7 @@ export class ConnectionRules {
     const first = this.denies[0];
     if (first) return first.rule.denied;
     if (this.allowAll) return this.allowAll.allowed;
-    return this.index.fallback;
+    return this.fallback;
   }
 
   /** One HTTP request; `method` upper-cased, `path` normalised (undefined when the target is no path). */
@@ -246,7 +252,7 @@ export class ConnectionRules {
         return a.rule.allowed;
       }
     }
-    return this.index.fallback;
+    return this.fallback;
   }
 }
 
@@ -255,7 +261,7 @@ const MAX_CACHED_CONNECTION_RULES = 4096;
 export class PolicyIndex {
   readonly rules: readonly CompiledRule[];
   readonly defaultAllow: boolean;
-  /** What decides when no rule matched: no-allow-matched when Allows select the workload, else the default. */
+  /** What decides when no rule matched and no Allow fits the caller: the first Allow, else the default. */
   readonly fallback: Decision;
   private readonly cache = new Map<string, ConnectionRules>();
   /** Rules whose every `from` entry names exact service accounts (or, without them, exact namespaces), by that name. */
@@ -268,10 +274,8 @@ export class PolicyIndex {
     this.rules = policies.map(compileRule).sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
     this.defaultAllow = defaultAction !== Action.ACTION_DENY;
     this.rules.forEach((rule, i) => this.place(rule, i));
-    const hasAllow = this.rules.some((r) => !r.deny);
-    this.fallback = Object.freeze(hasAllow
-      ? { allowed: false, policy: NO_ALLOW_POLICY, reason: 'no_allow_matched' }
-      : { allowed: this.defaultAllow, policy: DEFAULT_POLICY, reason: 'default' });
+    this.fallback = this.rules.find((r) => !r.deny)?.unmatched
+      ?? Object.freeze({ allowed: this.defaultAllow, policy: DEFAULT_POLICY, reason: 'default' });
   }
 
   /** The rules for a caller (its SPIFFE ID, undefined = plaintext) on a port; cached per snapshot. */
@@ -333,6 +337,6 @@ export class PolicyIndex {
         allows.push({ rule, entries: entries.filter((e) => e.l7) });
       }
     }
-    return new ConnectionRules(this, denyAll, denies, allowAll, allows);
+    return new ConnectionRules(denyAll, denies, allowAll, allows, allows[0]?.rule.unmatched ?? this.fallback);
   }
 }

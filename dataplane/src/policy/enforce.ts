@@ -103,7 +103,8 @@ export class InboundAuthz {
 }
 
 export class ConnectionAuthz {
-  private view: MeshView | undefined;
+  /** Weak: an idle keep-alive connection must not keep an old snapshot (its services, endpoints…) alive. */
+  private view: WeakRef<MeshView> | undefined;
   private cached: ConnectionRules | undefined;
 
   constructor(private readonly authz: InboundAuthz, readonly peer: string | undefined, readonly port: number, readonly log: Logger) {}
@@ -111,9 +112,10 @@ export class ConnectionAuthz {
   /** The rules for this connection under the current snapshot (undefined: no snapshot ever). */
   rules(): ConnectionRules | undefined {
     const view = this.authz.discovery.current();
-    if (view !== this.view) {
-      this.view = view;
-      this.cached = view ? policyIndexOf(view).forConnection(this.peer, this.port) : undefined;
+    if (view === undefined) return undefined;
+    if (this.view?.deref() !== view) {
+      this.view = new WeakRef(view);
+      this.cached = policyIndexOf(view).forConnection(this.peer, this.port);
     }
     return this.cached;
   }

@@ -236,14 +236,15 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     req: http.IncomingMessage, res: http.ServerResponse, ex: Exchange, verdict: Exclude<RequestVerdict, { kind: 'allow' }>,
     conn: HttpConnection, hasBody: boolean,
   ): void => {
-    // An unread body would have to be read and dropped before the next request: close instead.
-    const connection = hasBody && !req.complete ? 'close' : 'keep-alive';
+    // An unread body would have to be read and dropped before the next request: close instead
+    // (otherwise Node keeps the connection as the client asked).
+    const close = hasBody && !req.complete ? { connection: 'close' } : {};
     if (verdict.kind === 'bad') {
       ex.failure = `ambiguous_path`;
       ambiguousPaths.inc();
       const body = `bad request: ambiguous path (${verdict.problem})\n`;
       if (!accessLog) conn.log.info({ problem: verdict.problem }, 'request with an ambiguous path refused');
-      res.writeHead(400, { 'x-skein-error': 'ambiguous_path', 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection });
+      res.writeHead(400, { 'x-skein-error': 'ambiguous_path', 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...close });
       res.end(body);
       return;
     }
@@ -251,7 +252,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     ex.policy = verdict.decision.policy;
     if (!accessLog) logDenied(conn, req, verdict);
     const body = deniedBody(verdict.decision);
-    res.writeHead(403, { 'x-skein-error': 'denied', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection });
+    res.writeHead(403, { 'x-skein-error': 'denied', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...close });
     res.end(body);
   };
 

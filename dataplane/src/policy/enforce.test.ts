@@ -321,6 +321,24 @@ describe('authorization through two sidecars with mTLS', () => {
     }
   });
 
+  it('a denied request with a body (Expect: 100-continue, chunked) gets its 403 before sending it; nothing reaches the app', async () => {
+    const p = await pair(ca, appPort, { mtlsMode: 'PERMISSIVE', policies: [permission('ns-b', 'reads', 'Allow', [], [{ methods: ['GET'] }])] });
+    try {
+      seen.length = 0;
+      // No body sent: the client waits for 100 Continue, which never comes; the 403 does.
+      const expect = await raw(p.b.inbound, 'POST', '/orders', 'Content-Length: 5\r\nExpect: 100-continue\r\n');
+      assert.equal(expect.status, 403);
+      assert.doesNotMatch(expect.head, /100 Continue/);
+      assert.match(expect.head, /connection: close/i);
+      const chunked = await rawExchange(p.b.inbound, 'POST /orders HTTP/1.1\r\nHost: o\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+      assert.match(chunked, /^HTTP\/1\.1 403 /);
+      assert.deepEqual(seen, []);
+      assert.equal((await raw(p.b.inbound, 'GET', '/orders')).status, 200);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('plaintext from the pod\'s own IP (in-pod traffic, gRPC probes) is not judged, even with a default Deny', async () => {
     const p = await pair(ca, appPort, { defaultAction: 'Deny' });
     try {

@@ -38,7 +38,9 @@ function podOpaquePorts(pod: V1Pod): Set<number> {
   return out;
 }
 
-function opaqueWarnings(v: Verdict, pods: readonly V1Pod[]): string[] {
+interface OpaquePod { readonly pod: V1Pod; readonly ports: ReadonlySet<number> }
+
+function opaqueWarnings(v: Verdict, pods: readonly OpaquePod[]): string[] {
   if (v.effect !== 'enforced') return [];
   const out: string[] = [];
   const rule = v.wire.action === Action.ACTION_ALLOW ? 'this Allow never allows it there (the request is judged by the other rules)' : 'this Deny never denies it there';
@@ -47,9 +49,9 @@ function opaqueWarnings(v: Verdict, pods: readonly V1Pod[]): string[] {
     const defaults = d.ports.filter((p) => SIDECAR_DEFAULT_OPAQUE_PORTS.includes(p));
     if (defaults.length > 0) out.push(`spec.to[${i}] has methods or paths on port ${defaults.join(', ')}, which sidecars treat as opaque TCP by default (server-first protocols): HTTP rules never match opaque traffic, so ${rule}; judge it by ports alone`);
     const hits = new Map<number, string[]>();
-    for (const pod of pods) {
+    for (const { pod, ports } of pods) {
       if (!selects(v.selector, pod.metadata?.labels)) continue;
-      for (const port of podOpaquePorts(pod)) {
+      for (const port of ports) {
         if (d.ports.length > 0 && (!d.ports.includes(port) || defaults.includes(port))) continue;
         const names = hits.get(port) ?? [];
         names.push(pod.metadata?.name ?? '');
@@ -64,19 +66,31 @@ function opaqueWarnings(v: Verdict, pods: readonly V1Pod[]): string[] {
   return out;
 }
 
+/** Verdicts by stored object: the sources replace an object on every change, so an object seen before is judged once. */
+const VERDICTS = new WeakMap<object, Verdict>();
+
+function verdictOf(o: TrafficPermissionObject): Verdict {
+  let v = VERDICTS.get(o);
+  if (!v) { v = validateTrafficPermission(o); VERDICTS.set(o, v); }
+  return v;
+}
+
 export function compilePolicies(state: ClusterState): PolicySet {
-  const podsByNs = new Map<string, V1Pod[]>();
+  // Only pods with opaque ports matter to the warnings (few: databases, caches), by namespace.
+  const opaqueByNs = new Map<string, OpaquePod[]>();
   for (const pod of state.pods.values()) {
+    const ports = podOpaquePorts(pod);
+    if (ports.size === 0) continue;
     const ns = pod.metadata?.namespace ?? '';
-    const l = podsByNs.get(ns) ?? [];
-    l.push(pod);
-    podsByNs.set(ns, l);
+    const l = opaqueByNs.get(ns) ?? [];
+    l.push({ pod, ports });
+    opaqueByNs.set(ns, l);
   }
   const verdicts = new Map<string, Verdict>();
   const byNs = new Map<string, Verdict[]>();
   for (const [key, o] of state.trafficPermissions) {
-    const v0 = validateTrafficPermission(o as TrafficPermissionObject);
-    const extra = opaqueWarnings(v0, podsByNs.get(v0.namespace) ?? []);
+    const v0 = verdictOf(o as TrafficPermissionObject);
+    const extra = opaqueWarnings(v0, opaqueByNs.get(v0.namespace) ?? []);
     const v = extra.length > 0 ? { ...v0, warnings: [...v0.warnings, ...extra] } : v0;
     verdicts.set(key, v);
     const l = byNs.get(v.namespace) ?? [];
@@ -84,12 +98,23 @@ export function compilePolicies(state: ClusterState): PolicySet {
     byNs.set(v.namespace, l);
   }
   for (const l of byNs.values()) l.sort(byName);
+  // The replicas of a workload have the same labels: one selection per (namespace, labels) per state.
+  const selected = new Map<string, discovery.TrafficPermission[]>();
   return {
     verdicts,
     forPod: (pod) => {
       if (!pod) return [];
-      const labels = pod.metadata?.labels;
-      return (byNs.get(pod.metadata?.namespace ?? '') ?? []).filter((v) => selects(v.selector, labels)).map((v) => v.wire);
+      const ns = pod.metadata?.namespace ?? '';
+      const policies = byNs.get(ns);
+      if (!policies) return [];
+      const labels = pod.metadata?.labels ?? {};
+      const key = JSON.stringify([ns, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+      let out = selected.get(key);
+      if (!out) {
+        out = policies.filter((v) => selects(v.selector, labels)).map((v) => v.wire);
+        selected.set(key, out);
+      }
+      return out;
     },
   };
 }

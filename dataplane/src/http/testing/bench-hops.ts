@@ -9,6 +9,8 @@
 // built as lifecycle/run.ts builds a meshed sidecar (mtls/testing/mesh.ts) instead of standalone.
 // --mesh-plaintext: the same meshed sidecars, but discovery gives the endpoint no identity (plaintext):
 // the baseline that isolates what TLS itself costs.
+// BENCH_HOPS_POLICIES=N (with --mtls): the server sidecar enforces N TrafficPermissions (policy/testing/
+// bench.ts's typical set plus the Allow the bench's requests match), to compare with none.
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import http from 'node:http';
@@ -55,8 +57,14 @@ async function meshedProxies(appPort: number, flags: string[], tls: boolean): Pr
   const ca = await createTestCa();
   const anchors = { trustAnchorsPem: [ca.certPem] };
   const serverId = spiffe('bench', 'server');
+  const policies = Number(process.env['BENCH_HOPS_POLICIES'] ?? 0);
+  const { PolicyDiscovery, permission } = await import('../../policy/testing/discovery.js');
+  const { typicalPolicies } = await import('../../policy/testing/bench.js');
+  const serverDiscovery = policies > 0
+    ? new PolicyDiscovery({ ...anchors, policies: [...typicalPolicies(policies - 1), permission('bench', 'client', 'Allow', [{ serviceAccounts: ['bench/client'] }], [{ methods: ['GET'], paths: ['/'] }])] })
+    : new TestDiscovery(anchors);
   const server = await startMeshProxy({
-    identity: new TestIdentity(await workloadCert(ca, serverId)), discovery: new TestDiscovery(anchors),
+    identity: new TestIdentity(await workloadCert(ca, serverId)), discovery: serverDiscovery,
     inboundTo: { address: '127.0.0.1', port: appPort, family: 4 }, flags, stdout: true,
   });
   const vip = { address: '10.96.0.1', port: 80, family: 4 as const };

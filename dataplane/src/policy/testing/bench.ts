@@ -6,6 +6,7 @@
 // typical set (one Allow per caller service account) and a worst case (every policy applies to every
 // caller and none matches, so a request walks all of them). Figures: docs/benchmarks.md.
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { Action, type discovery as api } from '@skein/api';
 import { createLogControl } from '../../log/index.js';
 import { createMetrics } from '../../metrics/index.js';
@@ -22,7 +23,7 @@ const N = arg('policies', 1000);
 const ITERATIONS = arg('iterations', 200_000);
 
 /** One Allow per caller (`ns-<i%50>/sa-<i>`), GET/POST on two paths of port 8080; every 10th a Deny of a path for all callers (100). */
-function typical(n: number): api.TrafficPermission[] {
+export function typicalPolicies(n: number): api.TrafficPermission[] {
   const out: api.TrafficPermission[] = [];
   for (let i = 0; i < n; i++) {
     if (i % 10 === 9) {
@@ -74,6 +75,13 @@ function scenario(name: string, policies: api.TrafficPermission[], caller: strin
   authz.stop();
 }
 
-scenario('no policies', [], 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/api/1/orders']);
-scenario('typical', typical(N), 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/api/1/orders', '/api/2', '/internal/9/x', '/api/./1//orders/%6F', '/api/1%2F..']);
-scenario('worst case', worst(N), 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/q/1']);
+if (isMain()) {
+  scenario('no policies', [], 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/api/1/orders']);
+  scenario('typical', typicalPolicies(N), 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/api/1/orders', '/api/2', '/internal/9/x', '/api/./1//orders/%6F', '/api/1%2F..']);
+  scenario('worst case', worst(N), 'spiffe://cluster.local/ns/ns-1/sa/sa-1', ['/q/1']);
+}
+
+/** Run as a script (not imported by bench-hops for its policies). */
+function isMain(): boolean {
+  return process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+}

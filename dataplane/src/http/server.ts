@@ -250,6 +250,8 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     }
     ex.failure = 'denied';
     ex.policy = verdict.decision.policy;
+    // The access line shows the path that was judged (nothing goes upstream).
+    if (verdict.target !== req.url) req.url = verdict.target;
     if (!accessLog) logDenied(conn, req, verdict);
     const body = deniedBody(verdict.decision);
     res.writeHead(403, { 'x-skein-error': 'denied', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...close });

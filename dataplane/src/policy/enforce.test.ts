@@ -156,6 +156,9 @@ describe('authorization through two sidecars with mTLS', () => {
       assert.equal(allowed?.peer, A);
       const deniedLine = lines.find((l) => l.path === '/orders/secret/x');
       assert.equal(deniedLine?.policy, 'ns-b/no-secret');
+      // A trick is logged as the path it was judged on.
+      assert.ok(lines.some((l) => l.path === '/admin' && l.status === 403 && l.policy === 'ns-b/orders-from-client'));
+      assert.ok(!lines.some((l) => typeof l.path === 'string' && l.path.includes('..') && l.status !== 400));
       assert.equal(deniedLine?.status, 403);
       assert.equal(deniedLine?.error, 'denied');
     } finally {

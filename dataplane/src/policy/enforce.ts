@@ -24,7 +24,7 @@ export function policyIndexOf(view: MeshView): PolicyIndex {
 
 export type RequestVerdict =
   | { kind: 'allow'; decision: Decision; /** What the app receives: normalised path + query. */ target: string; path: string | undefined }
-  | { kind: 'deny'; decision: Decision; path: string | undefined }
+  | { kind: 'deny'; decision: Decision; path: string | undefined; /** The normalised target, for the log line. */ target: string }
   | { kind: 'bad'; problem: PathProblem };
 
 /** The label series are bounded: policy names come from skein-cp, but churn must not grow them forever. */
@@ -152,7 +152,7 @@ export class ConnectionAuthz {
     }
     const decision = decideRequest(this.rules(), method, path, opaqueAfter);
     this.authz.count(decision);
-    return decision.allowed ? { kind: 'allow', decision, target, path } : { kind: 'deny', decision, path };
+    return decision.allowed ? { kind: 'allow', decision, target, path } : { kind: 'deny', decision, path, target };
   }
 
   /** Keeps an opaque connection under watch: closed when a new snapshot no longer allows it. */

@@ -64,9 +64,9 @@ describe('admin /certs and /config_dump with the mesh client', () => {
       mesh: { name: 'default', mtlsMode: MtlsMode.MTLS_MODE_STRICT, certTtlSeconds: 3600, defaultAction: 1, trustDomain: 'cluster.local' },
       trustAnchorsPem: [meshCa.certPem],
       services: [{
-        name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10'],
+        name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10'], loadBalancer: undefined,
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: Protocol.PROTOCOL_HTTP }],
-        endpoints: [{ ip: '10.244.0.5', ports: { http: 8080 }, ready: true, spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'orders-a', nodeName: 'n', podNamespace: 'shop' }],
+        endpoints: [{ ip: '10.244.0.5', ports: { http: 8080 }, ready: true, spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'orders-a', nodeName: 'n', podNamespace: 'shop', weight: 0 }],
       }],
       workloads: [{ ip: '10.244.0.5', podName: 'orders-a', namespace: 'shop', spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', labels: {}, opaquePorts: [], ips: ['10.244.0.5'] }],
     }));

@@ -20,8 +20,8 @@ console.log(Object.keys(cache).some((k) => k.includes('@grpc/grpc-js')));`;
 }
 
 describe('gRPC is loaded only by the mesh client', () => {
-  it('the admin server, config and the identity/discovery interfaces leave grpc-js unloaded', async () => {
-    assert.equal(await grpcLoadedAfter(['../admin/server.js', './index.js', '../identity/index.js', '../config/index.js']), false);
+  it('the whole standalone proxy (run, both pipelines, policy, admin, config) leaves grpc-js unloaded', async () => {
+    assert.equal(await grpcLoadedAfter(['../lifecycle/run.js', '../admin/server.js', './index.js', '../identity/index.js', '../config/index.js', '../policy/index.js']), false);
   });
 
   it('the mesh client loads it (the check can see it)', async () => {

@@ -36,9 +36,9 @@ async function counter(metrics: Metrics, name: string, labels: Record<string, st
 const service = (version: string, endpointIp: string) => snapshotOf({
   version,
   services: [{
-    name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10'],
+    name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10'], loadBalancer: undefined,
     ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: Protocol.PROTOCOL_HTTP }],
-    endpoints: [{ ip: endpointIp, ports: { http: 8080 }, ready: true, spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'o', nodeName: 'n', podNamespace: 'shop' }],
+    endpoints: [{ ip: endpointIp, ports: { http: 8080 }, ready: true, spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'o', nodeName: 'n', podNamespace: 'shop', weight: 0 }],
   }],
 });
 

@@ -17,33 +17,33 @@ const snapshot = snapshotOf({
   trustAnchorsPem: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'],
   services: [
     {
-      name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10', 'fd00:10:96::A'],
+      name: 'orders', namespace: 'shop', clusterIps: ['10.96.0.10', 'fd00:10:96::A'], loadBalancer: undefined,
       ports: [
         { name: 'http', port: 80, targetPort: 8080, protocol: Protocol.PROTOCOL_HTTP },
         { name: 'metrics', port: 9090, targetPort: 0, protocol: Protocol.PROTOCOL_UNSPECIFIED },
       ],
       endpoints: [
-        { ip: '10.244.0.5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop' },
-        { ip: '10.244.0.6', ports: { http: 8080, metrics: 9101 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-b', nodeName: 'n1', podNamespace: 'shop' },
-        { ip: '10.244.0.7', ports: { http: 8080 }, ready: false, spiffeId: id('shop', 'orders'), podName: 'orders-c', nodeName: 'n1', podNamespace: 'shop' },
+        { ip: '10.244.0.5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop', weight: 0 },
+        { ip: '10.244.0.6', ports: { http: 8080, metrics: 9101 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-b', nodeName: 'n1', podNamespace: 'shop', weight: 0 },
+        { ip: '10.244.0.7', ports: { http: 8080 }, ready: false, spiffeId: id('shop', 'orders'), podName: 'orders-c', nodeName: 'n1', podNamespace: 'shop', weight: 0 },
         // From the IPv6 EndpointSlice of the same Service (orders-a is dual stack).
-        { ip: 'FD00:244::5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop' },
+        { ip: 'FD00:244::5', ports: { http: 8080, metrics: 9100 }, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop', weight: 0 },
       ],
     },
     {
-      name: 'legacy', namespace: 'shop', clusterIps: ['10.96.0.11'],
+      name: 'legacy', namespace: 'shop', clusterIps: ['10.96.0.11'], loadBalancer: undefined,
       ports: [{ name: '', port: 6379, targetPort: 6379, protocol: Protocol.PROTOCOL_TCP }],
-      endpoints: [{ ip: '10.244.1.9', ports: {}, ready: true, spiffeId: '', podName: 'redis-0', nodeName: 'n2', podNamespace: 'shop' }],
+      endpoints: [{ ip: '10.244.1.9', ports: {}, ready: true, spiffeId: '', podName: 'redis-0', nodeName: 'n2', podNamespace: 'shop', weight: 0 }],
     },
     {
-      name: 'empty', namespace: 'shop', clusterIps: ['10.96.0.12'],
+      name: 'empty', namespace: 'shop', clusterIps: ['10.96.0.12'], loadBalancer: undefined,
       ports: [{ name: 'http', port: 80, targetPort: 80, protocol: Protocol.PROTOCOL_HTTP }],
-      endpoints: [{ ip: '10.244.0.8', ports: {}, ready: false, spiffeId: '', podName: 'x', nodeName: 'n1', podNamespace: 'shop' }],
+      endpoints: [{ ip: '10.244.0.8', ports: {}, ready: false, spiffeId: '', podName: 'x', nodeName: 'n1', podNamespace: 'shop', weight: 0 }],
     },
     {
-      name: 'headless', namespace: 'shop', clusterIps: ['None'],
+      name: 'headless', namespace: 'shop', clusterIps: ['None'], loadBalancer: undefined,
       ports: [{ name: 'http', port: 80, targetPort: 80, protocol: Protocol.PROTOCOL_HTTP }],
-      endpoints: [{ ip: '10.244.0.5', ports: {}, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop' }],
+      endpoints: [{ ip: '10.244.0.5', ports: {}, ready: true, spiffeId: id('shop', 'orders'), podName: 'orders-a', nodeName: 'n1', podNamespace: 'shop', weight: 0 }],
     },
   ],
   workloads: [
@@ -136,12 +136,12 @@ describe('mesh view', () => {
     const bad = buildMeshView(snapshotOf({
       version: 'bad',
       services: [{
-        name: 's', namespace: 'n', clusterIps: ['10.96.9.9', 'nope'],
+        name: 's', namespace: 'n', clusterIps: ['10.96.9.9', 'nope'], loadBalancer: undefined,
         ports: [{ name: 'p', port: 80, targetPort: 0, protocol: Protocol.PROTOCOL_HTTP }, { name: 'q', port: 0, targetPort: 1, protocol: 0 }],
         endpoints: [
-          { ip: '999.1.1.1', ports: { p: 80 }, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '' },
-          { ip: '10.1.1.1', ports: {}, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '' },
-          { ip: '10.1.1.2', ports: { p: 81 }, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '' },
+          { ip: '999.1.1.1', ports: { p: 80 }, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '', weight: 0 },
+          { ip: '10.1.1.1', ports: {}, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '', weight: 0 },
+          { ip: '10.1.1.2', ports: { p: 81 }, ready: true, spiffeId: '', podName: '', nodeName: '', podNamespace: '', weight: 0 },
         ],
       }],
       workloads: [{ ip: 'garbage', podName: 'w', namespace: 'n', spiffeId: id('n', 'w'), labels: {}, opaquePorts: [], ips: [] }],

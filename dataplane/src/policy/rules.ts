@@ -11,7 +11,7 @@
 // by a Deny, which then denies on its other conditions). Deny also matches paths case-insensitively and
 // with or without a trailing slash, and a Deny of GET covers HEAD: an app that routes `/ADMIN` or
 // `/admin/` or HEAD as `/admin` and GET cannot be reached around a Deny. Pure; imports @skein/api types.
-import { Action, type discovery } from '@skein/api';
+import type { Action, discovery } from '@skein/api';
 import { compileGlobs, matchesGlobs, type GlobSet } from './glob.js';
 import { normalisePath } from './path.js';
 
@@ -27,6 +27,14 @@ export interface Decision {
   readonly policy: string;
   readonly reason: DecisionReason;
 }
+
+/**
+ * The proto's Action values. Not imported at run time: a value import of @skein/api loads grpc-js (its
+ * generated code holds the service definitions), ~60 ms of start a standalone sidecar must not pay
+ * (discovery/lazy.test.ts); policy/action.test.ts checks these against the generated enum.
+ */
+export const ACTION_ALLOW = 1 as Action;
+export const ACTION_DENY = 2 as Action;
 
 /** The Mesh's defaultAction decided (no TrafficPermission selects the workload). */
 export const DEFAULT_POLICY = 'default';
@@ -127,8 +135,8 @@ function compileDest(d: discovery.Destination, deny: boolean, problems: string[]
 export function compileRule(p: discovery.TrafficPermission): CompiledRule {
   const policy = `${p.namespace}/${p.name}`;
   const problems: string[] = [];
-  let deny = p.action === Action.ACTION_DENY;
-  if (p.action !== Action.ACTION_ALLOW && p.action !== Action.ACTION_DENY) {
+  let deny = p.action === ACTION_DENY;
+  if (p.action !== ACTION_ALLOW && p.action !== ACTION_DENY) {
     problems.push(`unknown action ${String(p.action)}: treated as Deny`);
     deny = true;
   }
@@ -272,7 +280,7 @@ export class PolicyIndex {
 
   constructor(policies: readonly discovery.TrafficPermission[], defaultAction: Action | undefined) {
     this.rules = policies.map(compileRule).sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
-    this.defaultAllow = defaultAction !== Action.ACTION_DENY;
+    this.defaultAllow = defaultAction !== ACTION_DENY;
     this.rules.forEach((rule, i) => this.place(rule, i));
     this.fallback = this.rules.find((r) => !r.deny)?.unmatched
       ?? Object.freeze({ allowed: this.defaultAllow, policy: DEFAULT_POLICY, reason: 'default' });

@@ -122,7 +122,7 @@ describe('buildSnapshot', () => {
     ]);
     assert.deepEqual(orders.endpoints, [{
       ip: '10.244.0.7', ports: { 'http-api': 8080, metrics: 9000, redis: 6379, web2: 8081 }, ready: true,
-      spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'orders-1', nodeName: 'node-1', podNamespace: 'shop',
+      spiffeId: 'spiffe://cluster.local/ns/shop/sa/orders', podName: 'orders-1', nodeName: 'node-1', podNamespace: 'shop', weight: 0,
     }]);
   });
 

@@ -127,7 +127,7 @@ function endpointsOf(svc: V1Service, slices: readonly V1EndpointSlice[], state: 
         if (prev && (prev.ready || !ready)) continue;
         byIp.set(ip, {
           ip, ports: sortedRecord(ports), ready, spiffeId,
-          podName: ref?.name ?? '', nodeName: ep.nodeName ?? '', podNamespace,
+          podName: ref?.name ?? '', nodeName: ep.nodeName ?? '', podNamespace, weight: 0,
         });
       }
     }
@@ -176,7 +176,7 @@ function buildShared(state: ClusterState, ctx: SnapshotContext): Shared {
     const slices = (slicesByService.get(key) ?? []).sort((a, b) => byString(a.metadata?.name ?? '', b.metadata?.name ?? ''));
     services.push({
       name: svc.metadata?.name ?? '', namespace: svc.metadata?.namespace ?? '', clusterIps: ips,
-      ports: servicePorts(svc), endpoints: endpointsOf(svc, slices, state, ctx.trustDomain),
+      ports: servicePorts(svc), endpoints: endpointsOf(svc, slices, state, ctx.trustDomain), loadBalancer: undefined,
     });
   }
   services.sort((a, b) => byString(a.namespace, b.namespace) || byString(a.name, b.name));

@@ -158,6 +158,73 @@ export function protocolToJSON(object: Protocol): string {
   }
 }
 
+export enum LoadBalancerPolicy {
+  /** LOAD_BALANCER_POLICY_UNSPECIFIED - round robin */
+  LOAD_BALANCER_POLICY_UNSPECIFIED = 0,
+  LOAD_BALANCER_POLICY_ROUND_ROBIN = 1,
+  /** LOAD_BALANCER_POLICY_LEAST_REQUEST - Least outstanding requests (HTTP) / connections (TCP), power of two random choices. */
+  LOAD_BALANCER_POLICY_LEAST_REQUEST = 2,
+  /** LOAD_BALANCER_POLICY_WEIGHTED - Weighted round robin by Endpoint.weight. */
+  LOAD_BALANCER_POLICY_WEIGHTED = 3,
+  /** LOAD_BALANCER_POLICY_HASH_HEADER - Consistent hashing (sticky) on hash_key: a request header, a cookie, or the source IP. */
+  LOAD_BALANCER_POLICY_HASH_HEADER = 4,
+  LOAD_BALANCER_POLICY_HASH_COOKIE = 5,
+  LOAD_BALANCER_POLICY_HASH_SOURCE_IP = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function loadBalancerPolicyFromJSON(object: any): LoadBalancerPolicy {
+  switch (object) {
+    case 0:
+    case "LOAD_BALANCER_POLICY_UNSPECIFIED":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_UNSPECIFIED;
+    case 1:
+    case "LOAD_BALANCER_POLICY_ROUND_ROBIN":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_ROUND_ROBIN;
+    case 2:
+    case "LOAD_BALANCER_POLICY_LEAST_REQUEST":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_LEAST_REQUEST;
+    case 3:
+    case "LOAD_BALANCER_POLICY_WEIGHTED":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_WEIGHTED;
+    case 4:
+    case "LOAD_BALANCER_POLICY_HASH_HEADER":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_HEADER;
+    case 5:
+    case "LOAD_BALANCER_POLICY_HASH_COOKIE":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_COOKIE;
+    case 6:
+    case "LOAD_BALANCER_POLICY_HASH_SOURCE_IP":
+      return LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_SOURCE_IP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LoadBalancerPolicy.UNRECOGNIZED;
+  }
+}
+
+export function loadBalancerPolicyToJSON(object: LoadBalancerPolicy): string {
+  switch (object) {
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_UNSPECIFIED:
+      return "LOAD_BALANCER_POLICY_UNSPECIFIED";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_ROUND_ROBIN:
+      return "LOAD_BALANCER_POLICY_ROUND_ROBIN";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_LEAST_REQUEST:
+      return "LOAD_BALANCER_POLICY_LEAST_REQUEST";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_WEIGHTED:
+      return "LOAD_BALANCER_POLICY_WEIGHTED";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_HEADER:
+      return "LOAD_BALANCER_POLICY_HASH_HEADER";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_COOKIE:
+      return "LOAD_BALANCER_POLICY_HASH_COOKIE";
+    case LoadBalancerPolicy.LOAD_BALANCER_POLICY_HASH_SOURCE_IP:
+      return "LOAD_BALANCER_POLICY_HASH_SOURCE_IP";
+    case LoadBalancerPolicy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface WatchRequest {
   /** Projected service account token, audience "skein-cp". Never logged. */
   token: string;
@@ -234,6 +301,16 @@ export interface Service {
   clusterIps: string[];
   ports: ServicePort[];
   endpoints: Endpoint[];
+  /** From the Service's annotation skein.io/load-balancer; absent = round robin. */
+  loadBalancer: LoadBalancer | undefined;
+}
+
+export interface LoadBalancer {
+  policy: LoadBalancerPolicy;
+  /** The header or cookie name for HASH_HEADER / HASH_COOKIE (header names lower-case). */
+  hashKey: string;
+  /** The annotation as written, when it was not valid (then policy is round robin); "" when valid. */
+  invalidAnnotation: string;
 }
 
 export interface Endpoint {
@@ -247,6 +324,11 @@ export interface Endpoint {
   nodeName: string;
   /** Namespace of the endpoint's pod (may differ from the Service's for a selector-less Service). */
   podNamespace: string;
+  /**
+   * Relative weight for LOAD_BALANCER_POLICY_WEIGHTED, from the pod's annotation skein.io/weight
+   * (1-1000); 0 = not given (counts as the default weight, 100).
+   */
+  weight: number;
 }
 
 export interface Endpoint_PortsEntry {
@@ -1202,7 +1284,7 @@ export const ServicePort: MessageFns<ServicePort> = {
 };
 
 function createBaseService(): Service {
-  return { name: "", namespace: "", clusterIps: [], ports: [], endpoints: [] };
+  return { name: "", namespace: "", clusterIps: [], ports: [], endpoints: [], loadBalancer: undefined };
 }
 
 export const Service: MessageFns<Service> = {
@@ -1221,6 +1303,9 @@ export const Service: MessageFns<Service> = {
     }
     for (const v of message.endpoints) {
       Endpoint.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.loadBalancer !== undefined) {
+      LoadBalancer.encode(message.loadBalancer, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1278,6 +1363,14 @@ export const Service: MessageFns<Service> = {
             message.endpoints.push(Endpoint.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.loadBalancer = LoadBalancer.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1303,6 +1396,11 @@ export const Service: MessageFns<Service> = {
       endpoints: globalThis.Array.isArray(object?.endpoints)
         ? object.endpoints.map((e: any) => Endpoint.fromJSON(e))
         : [],
+      loadBalancer: isSet(object.loadBalancer)
+        ? LoadBalancer.fromJSON(object.loadBalancer)
+        : isSet(object.load_balancer)
+        ? LoadBalancer.fromJSON(object.load_balancer)
+        : undefined,
     };
   },
 
@@ -1323,6 +1421,9 @@ export const Service: MessageFns<Service> = {
     if (message.endpoints?.length) {
       obj.endpoints = message.endpoints.map((e) => Endpoint.toJSON(e));
     }
+    if (message.loadBalancer !== undefined) {
+      obj.loadBalancer = LoadBalancer.toJSON(message.loadBalancer);
+    }
     return obj;
   },
 
@@ -1336,12 +1437,124 @@ export const Service: MessageFns<Service> = {
     message.clusterIps = object.clusterIps?.map((e) => e) || [];
     message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
     message.endpoints = object.endpoints?.map((e) => Endpoint.fromPartial(e)) || [];
+    message.loadBalancer = (object.loadBalancer !== undefined && object.loadBalancer !== null)
+      ? LoadBalancer.fromPartial(object.loadBalancer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLoadBalancer(): LoadBalancer {
+  return { policy: 0, hashKey: "", invalidAnnotation: "" };
+}
+
+export const LoadBalancer: MessageFns<LoadBalancer> = {
+  encode(message: LoadBalancer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== 0) {
+      writer.uint32(8).int32(message.policy);
+    }
+    if (message.hashKey !== "") {
+      writer.uint32(18).string(message.hashKey);
+    }
+    if (message.invalidAnnotation !== "") {
+      writer.uint32(26).string(message.invalidAnnotation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadBalancer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadBalancer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.policy = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hashKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.invalidAnnotation = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadBalancer {
+    return {
+      policy: isSet(object.policy) ? loadBalancerPolicyFromJSON(object.policy) : 0,
+      hashKey: isSet(object.hashKey)
+        ? globalThis.String(object.hashKey)
+        : isSet(object.hash_key)
+        ? globalThis.String(object.hash_key)
+        : "",
+      invalidAnnotation: isSet(object.invalidAnnotation)
+        ? globalThis.String(object.invalidAnnotation)
+        : isSet(object.invalid_annotation)
+        ? globalThis.String(object.invalid_annotation)
+        : "",
+    };
+  },
+
+  toJSON(message: LoadBalancer): unknown {
+    const obj: any = {};
+    if (message.policy !== 0) {
+      obj.policy = loadBalancerPolicyToJSON(message.policy);
+    }
+    if (message.hashKey !== "") {
+      obj.hashKey = message.hashKey;
+    }
+    if (message.invalidAnnotation !== "") {
+      obj.invalidAnnotation = message.invalidAnnotation;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadBalancer>): LoadBalancer {
+    return LoadBalancer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadBalancer>): LoadBalancer {
+    const message = createBaseLoadBalancer();
+    message.policy = object.policy ?? 0;
+    message.hashKey = object.hashKey ?? "";
+    message.invalidAnnotation = object.invalidAnnotation ?? "";
     return message;
   },
 };
 
 function createBaseEndpoint(): Endpoint {
-  return { ip: "", ports: {}, ready: false, spiffeId: "", podName: "", nodeName: "", podNamespace: "" };
+  return { ip: "", ports: {}, ready: false, spiffeId: "", podName: "", nodeName: "", podNamespace: "", weight: 0 };
 }
 
 export const Endpoint: MessageFns<Endpoint> = {
@@ -1366,6 +1579,9 @@ export const Endpoint: MessageFns<Endpoint> = {
     }
     if (message.podNamespace !== "") {
       writer.uint32(58).string(message.podNamespace);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(64).uint32(message.weight);
     }
     return writer;
   },
@@ -1442,6 +1658,14 @@ export const Endpoint: MessageFns<Endpoint> = {
             message.podNamespace = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.weight = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1492,6 +1716,7 @@ export const Endpoint: MessageFns<Endpoint> = {
         : isSet(object.pod_namespace)
         ? globalThis.String(object.pod_namespace)
         : "",
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
     };
   },
 
@@ -1524,6 +1749,9 @@ export const Endpoint: MessageFns<Endpoint> = {
     if (message.podNamespace !== "") {
       obj.podNamespace = message.podNamespace;
     }
+    if (message.weight !== 0) {
+      obj.weight = Math.round(message.weight);
+    }
     return obj;
   },
 
@@ -1547,6 +1775,7 @@ export const Endpoint: MessageFns<Endpoint> = {
     message.podName = object.podName ?? "";
     message.nodeName = object.nodeName ?? "";
     message.podNamespace = object.podNamespace ?? "";
+    message.weight = object.weight ?? 0;
     return message;
   },
 };

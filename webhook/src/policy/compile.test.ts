@@ -137,8 +137,8 @@ describe('warnings about opaque ports', () => {
       perm('shop', 'other-pods', { action: 'Allow', selector: { matchLabels: { app: 'web' } }, to: [{ ports: [7000], methods: ['GET'] }] }),
     ]);
     const w = (n: string): readonly string[] => compilePolicies(s).verdicts.get(`shop/${n}`)?.warnings ?? [];
-    assert.match(w('by-annotation').join('\n'), /port 7000, opaque on pod redis-1.*this Allow never allows it there/);
-    assert.match(w('by-name').join('\n'), /port 6380, opaque on pod redis-1.*this Deny never denies it there/);
+    assert.match(w('by-annotation').join('\n'), /port 7000, opaque on pod redis-1.*this Allow never allows opaque connections there/);
+    assert.match(w('by-name').join('\n'), /port 6380, opaque on pod redis-1.*this Deny denies every opaque connection it selects there/);
     assert.match(w('by-default').join('\n'), /port 6379, which sidecars treat as opaque TCP by default/);
     assert.equal(w('by-default').length, 1, 'not repeated per pod');
     assert.match(w('no-ports').join('\n'), /applies to port 6380.*\n.*applies to port 7000/);

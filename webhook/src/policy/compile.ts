@@ -2,7 +2,8 @@
 // state version (validate.ts), indexed by namespace; a pod's rules are those of its namespace whose
 // selector selects its labels, sorted by name (Snapshot.policies: the sidecar of that pod enforces them
 // on its inbound traffic). Also the warnings that need the cluster: methods or paths on a port known to
-// be opaque, where an HTTP rule can never match (it fails closed in the sidecar). Pure.
+// be opaque, where HTTP conditions cannot be checked (the sidecar fails closed: such an Allow never
+// matches, such a Deny denies the whole connection). Pure.
 import type { V1Pod } from '@kubernetes/client-node';
 import { Action, Protocol, type discovery } from '@skein/api';
 import { ANNOTATION_OPAQUE_PORTS, PROXY_CONTAINER_NAME } from '../injector/constants.js';
@@ -43,11 +44,15 @@ interface OpaquePod { readonly pod: V1Pod; readonly ports: ReadonlySet<number> }
 function opaqueWarnings(v: Verdict, pods: readonly OpaquePod[]): string[] {
   if (v.effect !== 'enforced') return [];
   const out: string[] = [];
-  const rule = v.wire.action === Action.ACTION_ALLOW ? 'this Allow never allows it there (the request is judged by the other rules)' : 'this Deny never denies it there';
+  // The sidecar fails closed both ways (dataplane/src/policy/rules.ts): an Allow's HTTP conditions never
+  // match opaque traffic; a Deny's count as met, so it denies the whole connection.
+  const rule = v.wire.action === Action.ACTION_ALLOW
+    ? 'this Allow never allows opaque connections there (they are judged by the other rules)'
+    : 'this Deny denies every opaque connection it selects there, whatever the methods and paths say';
   v.wire.to.forEach((d, i) => {
     if (d.methods.length === 0 && d.paths.length === 0) return;
     const defaults = d.ports.filter((p) => SIDECAR_DEFAULT_OPAQUE_PORTS.includes(p));
-    if (defaults.length > 0) out.push(`spec.to[${i}] has methods or paths on port ${defaults.join(', ')}, which sidecars treat as opaque TCP by default (server-first protocols): HTTP rules never match opaque traffic, so ${rule}; judge it by ports alone`);
+    if (defaults.length > 0) out.push(`spec.to[${i}] has methods or paths on port ${defaults.join(', ')}, which sidecars treat as opaque TCP by default (server-first protocols): HTTP conditions cannot be checked on opaque traffic, so ${rule}; judge it by ports alone`);
     const hits = new Map<number, string[]>();
     for (const { pod, ports } of pods) {
       if (!selects(v.selector, pod.metadata?.labels)) continue;
@@ -60,7 +65,7 @@ function opaqueWarnings(v: Verdict, pods: readonly OpaquePod[]): string[] {
     }
     for (const [port, names] of [...hits].sort(([a], [b]) => a - b)) {
       const some = names.sort().slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
-      out.push(`spec.to[${i}] has methods or paths and ${d.ports.length > 0 ? 'names' : 'applies to'} port ${port}, opaque on pod ${some} (skein.io/opaque-ports or an opaque port name): HTTP rules never match opaque traffic, so ${rule}`);
+      out.push(`spec.to[${i}] has methods or paths and ${d.ports.length > 0 ? 'names' : 'applies to'} port ${port}, opaque on pod ${some} (skein.io/opaque-ports or an opaque port name): HTTP conditions cannot be checked on opaque traffic, so ${rule}`);
     }
   });
   return out;

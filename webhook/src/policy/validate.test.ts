@@ -91,6 +91,7 @@ const BAD_ALLOW: [string, unknown, RegExp][] = [
   ['path with an invalid escape', { ...allowFrontend, to: [{ paths: ['/a%zz'] }] }, /invalid escape/],
   ['path with an encoded NUL', { ...allowFrontend, to: [{ paths: ['/a%00'] }] }, /control character/],
   ['path with a raw NUL', { ...allowFrontend, to: [{ paths: ['/a\u0000'] }] }, /NUL or control/],
+  ['path with a raw non-ASCII character', { ...allowFrontend, to: [{ paths: ['/café'] }] }, /outside ASCII.*%C3%A9/],
   ['path with a backslash', { ...allowFrontend, to: [{ paths: ['/orders\\admin'] }] }, /backslash/],
   ['path with ;params', { ...allowFrontend, to: [{ paths: ['/orders;v=1'] }] }, /";"/],
   ['path with a query', { ...allowFrontend, to: [{ paths: ['/orders?id=1'] }] }, /query or fragment/],

@@ -82,6 +82,7 @@ export function pathProblem(v: string): string | undefined {
   if (!v.startsWith('/')) return `path ${q} does not start with "/" (write "/orders", "/orders/*", or "*" for any path)`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f]/.test(v)) return `path ${q} has a space, NUL or control character, which no request path may have`;
+  if (/[^\u0020-\u007e]/.test(v)) return `path ${q} has a character outside ASCII; requests carry it percent-encoded (UTF-8, upper-case hex: "/caf%C3%A9"), so write it that way`;
   if (/[?#]/.test(v)) return `path ${q} has a query or fragment; paths are matched without them`;
   if (v.includes(';')) return `path ${q} has ";": parameters are not part of the path a decision uses`;
   if (v.includes('\\')) return `path ${q} has a backslash, which the sidecar refuses in requests (400)`;

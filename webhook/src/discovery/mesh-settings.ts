@@ -1,6 +1,8 @@
 // The mesh-wide settings from the Mesh named "default" (DESIGN.md "Custom resources"): mTLS mode,
-// certificate lifetime, default action. No Mesh, or a field the CRD would not have admitted, gives the
-// documented defaults (PERMISSIVE, 24h, Allow) so that a cluster without the CRD objects still works.
+// certificate lifetime, default action. No Mesh, or an absent field, gives the documented defaults
+// (PERMISSIVE, 24h, Allow) so that a cluster without the CRD objects still works. A security field the
+// CRD would not have admitted (skein-local stores objects unchecked: `mode: strict`, `defaultAction:
+// deny`) never weakens the mesh: it reads as the strict value (STRICT, Deny).
 import { parseGoDuration } from './duration.js';
 import type { ClusterSource, ClusterState, MeshObject } from './types.js';
 
@@ -31,9 +33,9 @@ export function defaultMesh(state: ClusterState): MeshObject | undefined {
 export function meshSettingsOf(state: ClusterState, trustDomain: string): MeshSettings {
   const spec = defaultMesh(state)?.spec;
   return {
-    mtlsMode: spec?.mtls?.mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE',
+    mtlsMode: spec?.mtls?.mode === undefined || spec.mtls.mode === 'PERMISSIVE' ? 'PERMISSIVE' : 'STRICT',
     certTtlSeconds: certTtlSeconds(spec?.mtls?.certTTL),
-    defaultAction: spec?.defaultAction === 'Deny' ? 'Deny' : 'Allow',
+    defaultAction: spec?.defaultAction === undefined || spec.defaultAction === 'Allow' ? 'Allow' : 'Deny',
     trustDomain,
   };
 }

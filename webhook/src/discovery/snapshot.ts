@@ -22,6 +22,7 @@ import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node'
 import { Action, MtlsMode, Protocol, discovery } from '@skein/api';
 import { ANNOTATION_INJECTED, ANNOTATION_OPAQUE_PORTS, PROXY_CONTAINER_NAME } from '../injector/constants.js';
 import { compilePolicies, type PolicySet } from '../policy/compile.js';
+import { InvalidLoadBalancerTracker, podWeight, serviceLoadBalancer, type InvalidLoadBalancer } from './load-balancer.js';
 import { meshSettingsOf } from './mesh-settings.js';
 import { protocolFromName, servicePortProtocol } from './protocol.js';
 import { objectKey, type ClusterState } from './types.js';
@@ -127,7 +128,7 @@ function endpointsOf(svc: V1Service, slices: readonly V1EndpointSlice[], state: 
         if (prev && (prev.ready || !ready)) continue;
         byIp.set(ip, {
           ip, ports: sortedRecord(ports), ready, spiffeId,
-          podName: ref?.name ?? '', nodeName: ep.nodeName ?? '', podNamespace, weight: 0,
+          podName: ref?.name ?? '', nodeName: ep.nodeName ?? '', podNamespace, weight: podWeight(pod),
         });
       }
     }
@@ -176,7 +177,7 @@ function buildShared(state: ClusterState, ctx: SnapshotContext): Shared {
     const slices = (slicesByService.get(key) ?? []).sort((a, b) => byString(a.metadata?.name ?? '', b.metadata?.name ?? ''));
     services.push({
       name: svc.metadata?.name ?? '', namespace: svc.metadata?.namespace ?? '', clusterIps: ips,
-      ports: servicePorts(svc), endpoints: endpointsOf(svc, slices, state, ctx.trustDomain), loadBalancer: undefined,
+      ports: servicePorts(svc), endpoints: endpointsOf(svc, slices, state, ctx.trustDomain), loadBalancer: serviceLoadBalancer(svc),
     });
   }
   services.sort((a, b) => byString(a.namespace, b.namespace) || byString(a.name, b.name));
@@ -241,6 +242,10 @@ export function buildSnapshot(state: ClusterState, caller: Caller, ctx: Snapshot
  */
 export class SnapshotBuilder {
   private cached: { maps: unknown; version: number; anchors: string; shared: Shared } | undefined;
+  private readonly invalidLb = new InvalidLoadBalancerTracker();
+
+  /** onInvalidLoadBalancer: a Service's skein.io/load-balancer became invalid (called once per change). */
+  constructor(private readonly opts: { onInvalidLoadBalancer?: (bad: InvalidLoadBalancer) => void } = {}) {}
 
   build(state: ClusterState, caller: Caller, ctx: SnapshotContext): discovery.Snapshot {
     const anchors = ctx.trustAnchorsPem.join('\n\0');
@@ -250,6 +255,7 @@ export class SnapshotBuilder {
       shared = c.shared;
     } else {
       shared = buildShared(state, ctx);
+      if (this.opts.onInvalidLoadBalancer) for (const bad of this.invalidLb.changes(shared.services)) this.opts.onInvalidLoadBalancer(bad);
       this.cached = { maps: state.pods, version: state.version, anchors, shared };
     }
     const pod = state.pods.get(objectKey(caller.namespace, caller.podName));

@@ -66,9 +66,9 @@ interface Stream {
 /** Sources may count their events by kind (both of Skein's do). */
 interface CountingSource { eventCounts?(): Readonly<Partial<Record<KindName, number>>> }
 
-function metricsOf(registry: Registry, streams: () => number, source: ClusterSource): { pushes: Counter; pushSeconds: Histogram } {
+function metricsOf(registry: Registry, streams: () => number, source: ClusterSource): { pushes: Counter; pushSeconds: Histogram; invalidLb: Counter } {
   // A service created again on the same registry (mesh services restarted in-process) replaces its metrics.
-  for (const n of ['skein_cp_snapshot_pushes_total', 'skein_cp_snapshot_push_seconds', 'skein_cp_connected_sidecars', 'skein_cp_informer_events_total']) {
+  for (const n of ['skein_cp_snapshot_pushes_total', 'skein_cp_snapshot_push_seconds', 'skein_cp_connected_sidecars', 'skein_cp_informer_events_total', 'skein_cp_invalid_load_balancer_total']) {
     if (registry.getSingleMetric(n)) registry.removeSingleMetric(n);
   }
   new Gauge({
@@ -85,6 +85,9 @@ function metricsOf(registry: Registry, streams: () => number, source: ClusterSou
   });
   return {
     pushes: new Counter({ name: 'skein_cp_snapshot_pushes_total', help: 'Snapshots written to sidecars', registers: [registry] }),
+    invalidLb: new Counter({
+      name: 'skein_cp_invalid_load_balancer_total', help: 'Invalid skein.io/load-balancer annotations seen (once per change), round robin used', registers: [registry],
+    }),
     pushSeconds: new Histogram({
       name: 'skein_cp_snapshot_push_seconds', help: 'From a cluster change to the write of the snapshot it caused, seconds',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
@@ -100,8 +103,13 @@ function refusalStatus(err: unknown): { code: grpc.status; details: string; reas
 export function createDiscoveryService(deps: DiscoveryDeps): DiscoveryService {
   const { source, verifier, log } = deps;
   const streams = new Set<Stream>();
-  const builder = new SnapshotBuilder();
   const m = metricsOf(deps.metrics.registry, () => streams.size, source);
+  const builder = new SnapshotBuilder({
+    onInvalidLoadBalancer: ({ service, annotation }) => {
+      m.invalidLb.inc();
+      log.warn({ service, annotation }, 'invalid skein.io/load-balancer annotation: round robin used; write round-robin, least-request, weighted, hash:header:<name>, hash:cookie:<name> or hash:source-ip');
+    },
+  });
   /** When the oldest change not yet pushed happened (for skein_cp_snapshot_push_seconds). */
   let changeAt: number | undefined;
   let recomputeTimer: NodeJS.Timeout | undefined;

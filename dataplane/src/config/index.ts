@@ -48,6 +48,10 @@ export interface RunConfig {
   responseTimeoutMs: number;
   maxSocketsPerUpstream: number;
   maxUpstreamPools: number;
+  /** Requests allowed to wait for a connection per upstream beyond its sockets; more are answered 503 at once. */
+  maxPendingRequests: number;
+  /** Open connections per capture listener; above it new ones are reset at accept (0 = no limit). */
+  maxConnections: number;
   /** One log line per HTTP request (--access-log on|off, default on); connection lines are always written. */
   accessLog: boolean;
   logLevel: LevelWithSilent;
@@ -92,6 +96,8 @@ const RUN_OPTIONS = {
   'bind-address': { type: 'string' },
   'max-upstream-sockets': { type: 'string' },
   'max-upstream-pools': { type: 'string' },
+  'max-pending-requests': { type: 'string' },
+  'max-connections': { type: 'string' },
   'access-log': { type: 'string' },
   'cert-ttl': { type: 'string' },
 } as const;
@@ -108,6 +114,8 @@ export const RUN_USAGE = `skein-dp run [flags]   the sidecar proxy
   --outbound-port <n> --inbound-port <n> --admin-port <n> --health-port <n>   (defaults ${PORTS.outbound} ${PORTS.inbound} ${PORTS.admin} ${PORTS.health})
   --bind-address <ip>         address of the capture listeners (default :: dual-stack, 0.0.0.0 without IPv6)
   --max-upstream-sockets <n>  HTTP connections per upstream (default 256); --max-upstream-pools <n> (default 1024)
+  --max-pending-requests <n>  HTTP requests waiting for a connection per upstream; more get 503 at once (default 1024)
+  --max-connections <n>       open connections per capture listener; more are reset at accept (default 8192)
   --access-log on|off         one log line per HTTP request (default on)
   --cert-ttl <dur>            certificate lifetime to ask skein-cp for, capped by the mesh's certTTL (default: the mesh's)
 env: POD_IP, POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, NODE_NAME, SKEIN_ORIGINAL_PROBES, SKEIN_CP_ADDRESS,
@@ -154,6 +162,8 @@ export function parseRunConfig(argv: readonly string[], env: Env): RunConfig {
     responseTimeoutMs: duration('response-timeout', 0),
     maxSocketsPerUpstream: parsePositiveInt('--max-upstream-sockets', str('max-upstream-sockets') ?? '256'),
     maxUpstreamPools: parsePositiveInt('--max-upstream-pools', str('max-upstream-pools') ?? '1024'),
+    maxPendingRequests: parsePositiveInt('--max-pending-requests', str('max-pending-requests') ?? '1024'),
+    maxConnections: parsePositiveInt('--max-connections', str('max-connections') ?? '8192'),
     accessLog: parseOnOff('--access-log', str('access-log') ?? 'on'),
     logLevel,
     probes: parseOriginalProbes(env['SKEIN_ORIGINAL_PROBES']),

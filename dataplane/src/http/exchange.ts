@@ -38,6 +38,8 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | undefined = undefined;
   private resumeUpstream: (() => void) | undefined = undefined;
   private done = false;
+  /** The upstream's pending cap this request counts in (fast path): released when undici ends the request. */
+  slot: { release(): void } | undefined = undefined;
 
   constructor(
     readonly req: http.IncomingMessage, readonly res: http.ServerResponse, target: Target, log: Logger,
@@ -112,6 +114,7 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
 
   onComplete(trailers: string[] | Buffer[] | null): void {
     this.done = true;
+    this.slot?.release();
     if (trailers && trailers.length > 0) this.res.addTrailers(trailerPairs(trailers));
     const last = this.last;
     if (last === undefined) {
@@ -123,6 +126,8 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.slot?.release();
+    this.slot = undefined;
     if (err === CLIENT_GONE) return;
     this.done = true;
     this.last = undefined;

@@ -11,6 +11,7 @@ import { UpstreamConnectTimeoutError } from '../errors.js';
 import type { Target } from '../tcp/forward.js';
 import { ALPN_H1 } from '../mtls/client-hello.js';
 import { upstreamConnector } from './connect.js';
+import { PendingCap } from '../resilience/pending.js';
 
 // undici's index loads all of undici (fetch, WebSocket, cache, mocks): +84 ms and +15 MB of RSS at
 // start-up, measured; the proxy uses the Pool only, which alone is +25 ms and +11.5 MB (mostly llhttp's WASM).
@@ -23,6 +24,8 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** How long an idle pooled connection is kept (shorter than typical app keep-alive timeouts). */
   idleMs?: number;
+  /** Requests that may wait for a connection beyond maxSocketsPerUpstream (default 1024); see resilience/pending.ts. */
+  maxPendingRequests?: number;
 }
 
 type AddRequest = (this: http.Agent, req: http.ClientRequest, options: unknown) => void;
@@ -83,8 +86,11 @@ export class UpstreamAgent extends http.Agent {
 export class Upstream {
   private agentInstance: UpstreamAgent | undefined;
   readonly pool: Pool;
+  /** Requests running or waiting on `pool`; the fast path refuses with 503 above its limit. */
+  readonly pending: PendingCap;
 
   constructor(readonly target: Target, private readonly options: PoolOptions) {
+    this.pending = new PendingCap(options.maxSocketsPerUpstream + (options.maxPendingRequests ?? 1024));
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     this.pool = new Pool(`http://${host}:${target.port}`, {
       connections: options.maxSocketsPerUpstream,

@@ -19,6 +19,7 @@ import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
 import { ensureRequestId, framingProblem, PEER_IDENTITY_HEADER, scanRequest, stripRequestHopByHop } from './headers.js';
 import type { UpstreamPools } from './pool.js';
+import { answerOverflow } from '../resilience/pending.js';
 import { deniedBody, type ConnectionAuthz, type RequestVerdict } from '../policy/index.js';
 
 export interface HttpConnection {
@@ -149,6 +150,12 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     if (conn.peer !== undefined) scan.forward.push(PEER_IDENTITY_HEADER, conn.peer);
     if (!scan.expect && !scan.chunked && url.charCodeAt(0) === 0x2f /* '/' */) {
       const upstream = options.pools.upstreamFor(conn.target);
+      if (!upstream.pending.tryAcquire()) {
+        ex.failure = 'upstream_overflow';
+        metrics.upstreamOverflow.inc({ direction });
+        return answerOverflow(res, scan.hasLength);
+      }
+      ex.slot = upstream.pending;
       upstream.pool.dispatch({
         method: req.method as Dispatcher.HttpMethod, path: url, headers: scan.forward,
         body: scan.hasLength ? req : null, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs,

@@ -54,6 +54,7 @@ export async function startProxy(config: RunConfig, options: StartOptions): Prom
     (config.origDstOverride ? fixedResolver(config.origDstOverride) : loadOrigDstResolver());
   const pools = new UpstreamPools({
     maxSocketsPerUpstream: config.maxSocketsPerUpstream, maxPools: config.maxUpstreamPools, connectTimeoutMs: config.connectTimeoutMs,
+    maxPendingRequests: config.maxPendingRequests,
   });
   const bound: Partial<Addresses> = {};
   const ownPorts = new Set<number>();

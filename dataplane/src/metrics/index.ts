@@ -29,6 +29,10 @@ export interface Metrics {
   tlsHandshakeFailures: Counter<'direction' | 'reason'>;
   /** Authorization decisions (policy/): policy = "<ns>/<name>", default or no-snapshot; outcome allowed, denied, revoked. */
   authzDecisions: Counter<'direction' | 'policy' | 'outcome'>;
+  /** Requests answered 503 at once because their upstream pool had --max-pending-requests waiting (resilience/pending.ts). */
+  upstreamOverflow: Counter<'direction'>;
+  /** Connections reset at accept above a listener's --max-connections (resilience/shed.ts). */
+  shedConnections: Counter<'direction'>;
 }
 
 /**
@@ -132,6 +136,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'skein_authz_decisions_total',
       help: 'Authorization decisions on inbound connections and requests, by deciding policy and outcome (allowed, denied, revoked)',
       labelNames: ['direction', 'policy', 'outcome'], registers, collect: flushChildren,
+    }),
+    upstreamOverflow: new Counter({
+      name: 'skein_dp_upstream_overflow_total', help: 'Requests answered 503 at once because their upstream had too many pending requests',
+      labelNames: ['direction'], registers,
+    }),
+    shedConnections: new Counter({
+      name: 'skein_dp_shed_connections_total', help: 'Connections reset at accept because the listener had --max-connections open',
+      labelNames: ['direction'], registers,
     }),
   };
 }

@@ -9,6 +9,7 @@ import { createHttpPath, type HttpPath } from '../http/server.js';
 import type { UpstreamPools } from '../http/pool.js';
 import type { DiscoveryProvider } from '../discovery/index.js';
 import type { Mtls } from '../mtls/index.js';
+import { shedOverLimit } from '../resilience/shed.js';
 
 export interface PipelineDeps {
   config: RunConfig;
@@ -47,7 +48,9 @@ export function createCaptureListener(
       accessLog: deps.config.accessLog,
     }),
   };
+  const maxConnections = deps.config.maxConnections;
   server.on('connection', (socket) => {
+    if (shedOverLimit(socket, listener.connections.size, maxConnections)) return void deps.metrics.shedConnections.inc({ direction });
     handle(socket, listener).catch((err: unknown) => {
       deps.log.error({ err: (err as Error).message }, 'pipeline failed');
       socket.destroy();

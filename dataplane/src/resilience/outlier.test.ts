@@ -58,6 +58,13 @@ describe('passive health checking (outlier detection)', () => {
     assert.equal(d.failure('c', 'connect', t + 30_000), true);
   });
 
+  it('gives the balancer an exclude filter on the real clock', () => {
+    const d = new OutlierDetector();
+    d.setEndpoints(['a', 'b', 'c']);
+    assert.equal(d.failure('a', 'connect'), true);
+    assert.deepEqual(['a', 'b', 'c'].filter((key) => !d.excludeEjected({ key })), ['b', 'c']);
+  });
+
   it('keeps the state of endpoints that stay across snapshots and forgets removed ones', () => {
     const d = new OutlierDetector();
     d.setEndpoints(['a', 'b', 'c', 'd']);

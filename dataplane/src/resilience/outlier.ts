@@ -69,6 +69,9 @@ export class OutlierDetector {
     return true;
   }
 
+  /** The balancer's exclude filter (balance/types.ts Exclude): one function per detector, none per request. */
+  readonly excludeEjected = (endpoint: { readonly key: string }): boolean => this.isEjected(endpoint.key);
+
   /** True while `key` is ejected; an ejection whose time is over ends here. */
   isEjected(key: string, now = Date.now()): boolean {
     const h = this.health.get(key);

@@ -6,6 +6,7 @@ import type { discovery } from '@skein/api';
 import type { Logger } from 'pino';
 import type { RunConfig } from '../config/index.js';
 import type { Metrics } from '../metrics/index.js';
+import type { Balanced, PortBalancer } from '../balance/index.js';
 import type { Destination } from '../transport/resolver.js';
 import type { IdentityProvider } from '../identity/index.js';
 
@@ -18,8 +19,13 @@ export interface MeshView {
   trustDomain: string;
   /** The roots peers' certificates must chain to (old and new during a rotation). */
   trustAnchorsPem: string[];
-  /** Where an outbound connection to dst goes (round robin over a Service's ready endpoints). O(1). */
-  route(dst: Destination): OutboundRoute;
+  /**
+   * Where an outbound connection to dst goes: for a Service, one endpoint picked by its balancer (per
+   * connection; sourceIp is the key of hash:source-ip). O(1) but for least-request with exclusions.
+   */
+  route(dst: Destination, sourceIp?: string): OutboundRoute;
+  /** A Service port's balancer (HTTP picks per request with it), undefined when dst is no Service port. */
+  balancer?(dst: Destination): PortBalancer<BalancedRoute> | undefined;
   /** The inbound port's protocol hint from the pod's own ports (Proxy.inbound_ports / opaque_ports). */
   inboundProtocol(port: number): RouteProtocol;
 }
@@ -35,6 +41,9 @@ export type OutboundRoute =
     /** "<ns>/<name>" when the destination was a Service's virtual IP. */
     service?: string;
   };
+
+/** A Service endpoint's route with what its balancer needs (key host:port, weight, in-flight count). */
+export type BalancedRoute = Extract<OutboundRoute, { kind: 'endpoint' }> & Balanced;
 
 export interface DiscoveryProvider {
   /** The last good view; kept when the stream breaks (never fails open). */

@@ -1,23 +1,24 @@
 // The route index of one discovery snapshot, built once when the snapshot arrives so that the per-connection
-// lookup is two Map reads: Service cluster IP → port → its ready endpoints (round robin, the target port
-// resolved per endpoint, named target ports included), and meshed pod IP → its SPIFFE identity. Anything
+// lookup is two Map reads: Service cluster IP → port → its ready endpoints behind the Service's balancer
+// (balance/: the policy of Service.load_balancer, the target port resolved per endpoint, named target
+// ports included), and meshed pod IP → its SPIFFE identity. Anything
 // not in the snapshot is passthrough, as without a control plane. Malformed entries are skipped (and
 // counted in `skipped`), never a reason to drop the whole snapshot.
 import { isIP } from 'node:net';
 import { MtlsMode, Protocol, type discovery } from '@skein/api';
+import { buildBalancer, effectiveWeight, LoadTable, type HashOn, type PortBalancer } from '../balance/index.js';
 import type { Destination } from '../transport/resolver.js';
-import type { MeshView, OutboundRoute, RouteProtocol } from './index.js';
+import type { BalancedRoute, MeshView, OutboundRoute, RouteProtocol } from './index.js';
 
-type EndpointRoute = Extract<OutboundRoute, { kind: 'endpoint' }>;
-
-/** One Service port: its ready endpoints as ready-made routes and the round-robin cursor. */
-interface PortRoutes { routes: readonly EndpointRoute[]; next: number }
+/** One Service port: its ready endpoints as ready-made routes behind the Service's balancer. */
+type PortRoutes = PortBalancer<BalancedRoute>;
 
 interface WorkloadEntry { spiffeId: string; opaquePorts: ReadonlySet<number> }
 
 export interface BuiltMeshView extends MeshView {
   /** Entries left out because they were malformed (bad IP, no usable port). */
   skipped: number;
+  balancer(dst: Destination): PortBalancer<BalancedRoute> | undefined;
 }
 
 const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -40,8 +41,13 @@ function protocolOf(protocol: Protocol): RouteProtocol {
   }
 }
 
-export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
+/**
+ * `loads` carries the endpoints' in-flight counters from one snapshot to the next (an endpoint that stays
+ * keeps its count for least-request); entries of endpoints gone are pruned.
+ */
+export function buildMeshView(snapshot: discovery.Snapshot, loads: LoadTable = new LoadTable()): BuiltMeshView {
   let skipped = 0;
+  const present = new Set<string>();
   const workloads = new Map<string, WorkloadEntry>();
   for (const w of snapshot.workloads) {
     if (w.spiffeId === '') { skipped++; continue; }
@@ -62,19 +68,25 @@ export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
     const byFamily = new Map<4 | 6, Map<number, PortRoutes>>([[4, new Map()], [6, new Map()]]);
     for (const sp of svc.ports) {
       if (sp.port < 1 || sp.port > 65535) { skipped++; continue; }
-      const routes = new Map<4 | 6, EndpointRoute[]>([[4, []], [6, []]]);
+      const routes = new Map<4 | 6, BalancedRoute[]>([[4, []], [6, []]]);
       for (const ep of svc.endpoints) {
         if (!ep.ready) continue;
         const host = canonicalIp(ep.ip);
         const port = ep.ports[sp.name] ?? (sp.targetPort === 0 ? undefined : sp.targetPort);
         if (host === undefined || port === undefined || port < 1 || port > 65535) { skipped++; continue; }
         const opaque = workloads.get(host)?.opaquePorts.has(port) ?? false;
-        routes.get(isIP(host) === 6 ? 6 : 4)!.push(Object.freeze({
+        const key = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+        present.add(key);
+        const r = {
           kind: 'endpoint', host, port, spiffeId: ep.spiffeId || (workloads.get(host)?.spiffeId ?? ''), protocol: opaque ? 'tcp' : protocolOf(sp.protocol), service: name,
-        } as const));
+        } as const;
+        // The balancer's fields are not enumerable: the route reads (and dumps) as before.
+        routes.get(isIP(host) === 6 ? 6 : 4)!.push(Object.freeze(Object.defineProperties(r, {
+          key: { value: key }, weight: { value: effectiveWeight(ep.weight) }, load: { value: loads.get(key) },
+        }) as BalancedRoute));
       }
       // A Service port without ready endpoints stays out of the index: passthrough, as kube-proxy would handle it.
-      for (const [family, list] of routes) if (list.length > 0) byFamily.get(family)!.set(sp.port, { routes: list, next: 0 });
+      for (const [family, list] of routes) if (list.length > 0) byFamily.get(family)!.set(sp.port, buildBalancer(svc.loadBalancer, list));
     }
     for (const raw of svc.clusterIps) {
       if (raw === '' || raw === 'None') continue;
@@ -89,7 +101,9 @@ export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
   for (const p of snapshot.self?.inboundPorts ?? []) inbound.set(p.port, protocolOf(p.protocol));
   for (const p of snapshot.self?.opaquePorts ?? []) inbound.set(p, 'tcp');
 
-  const route = (dst: Destination): OutboundRoute => {
+  loads.prune(present);
+
+  const route = (dst: Destination, sourceIp?: string): OutboundRoute => {
     let address = dst.address;
     let byPort = services.get(address);
     let workload = byPort ? undefined : workloads.get(address);
@@ -100,11 +114,9 @@ export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
     }
     if (byPort) {
       const entry = byPort.get(dst.port);
-      if (entry) {
-        const picked = entry.routes[entry.next] as EndpointRoute;
-        entry.next = entry.next + 1 === entry.routes.length ? 0 : entry.next + 1;
-        return picked;
-      }
+      // Per connection: only the source IP can be a hash key here (no request yet); else round robin.
+      const picked = entry?.pick(hashKeyOfConnection(entry.hashOn, sourceIp));
+      if (picked) return picked;
     } else if (workload) {
       return {
         kind: 'endpoint', host: dst.address, port: dst.port, spiffeId: workload.spiffeId,
@@ -121,7 +133,17 @@ export function buildMeshView(snapshot: discovery.Snapshot): BuiltMeshView {
     trustDomain: snapshot.mesh?.trustDomain || DEFAULT_TRUST_DOMAIN,
     trustAnchorsPem: snapshot.trustAnchorsPem,
     route,
+    balancer: (dst) => {
+      const address = dst.address;
+      const byPort = services.get(address) ?? (address.startsWith('::ffff:') ? services.get(address.slice(7)) : undefined);
+      return byPort?.get(dst.port);
+    },
     inboundProtocol: (port) => inbound.get(port) ?? 'detect',
     skipped,
   };
+}
+
+function hashKeyOfConnection(hashOn: HashOn, sourceIp: string | undefined): string | undefined {
+  if (hashOn.kind !== 'source-ip' || sourceIp === undefined) return undefined;
+  return sourceIp.startsWith('::ffff:') ? sourceIp.slice(7) : sourceIp;
 }

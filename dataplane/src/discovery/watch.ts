@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/index.js';
 import { Backoff } from '../identity/backoff.js';
 import type { ControlPlane } from '../identity/control-plane.js';
 import type { DiscoveryProvider, MeshView } from './index.js';
+import { LoadTable } from '../balance/types.js';
 import { buildMeshView } from './mesh-view.js';
 
 export interface WatchOptions {
@@ -26,6 +27,8 @@ export class DiscoveryWatch implements DiscoveryProvider {
   private stopped = false;
   private opened = 0;
   private readonly backoff: Backoff;
+  /** The endpoints' in-flight counts, kept across snapshots (least-request). */
+  private readonly loads = new LoadTable();
 
   constructor(private readonly opts: WatchOptions) {
     this.backoff = opts.backoff ?? new Backoff();
@@ -104,7 +107,7 @@ export class DiscoveryWatch implements DiscoveryProvider {
     if (this.view && snapshot.version !== '' && snapshot.version === this.view.version) return;
     let view;
     try {
-      view = buildMeshView(snapshot);
+      view = buildMeshView(snapshot, this.loads);
     } catch (err) {
       log.error({ err: (err as Error).message, version: snapshot.version }, 'discovery snapshot not usable: keeping the last one');
       return;

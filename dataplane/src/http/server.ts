@@ -19,6 +19,7 @@ import { Exchange, type ExchangeHost } from './exchange.js';
 import { HttpForwarder, type ExchangeContext, type Target } from './forwarder.js';
 import { ensureRequestId, framingProblem, PEER_IDENTITY_HEADER, scanRequest, stripRequestHopByHop } from './headers.js';
 import type { UpstreamPools } from './pool.js';
+import type { BalancedConnection } from '../balance/http.js';
 import { answerOverflow } from '../resilience/pending.js';
 import { deniedBody, type ConnectionAuthz, type RequestVerdict } from '../policy/index.js';
 
@@ -29,6 +30,8 @@ export interface HttpConnection {
   peer?: string;
   /** Inbound in a mesh: every request is authorized (policy/) before it goes upstream. */
   authz?: ConnectionAuthz;
+  /** Outbound to a Service: each request picks its endpoint (balance/http.ts), which sets target and log. */
+  balance?: { apply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection): unknown };
 }
 
 export interface HttpPathOptions {
@@ -126,6 +129,7 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     const conn = connections.get(req.socket);
     if (!conn) return void res.destroy();
     const scan = scanRequest(req);
+    if (conn.balance) conn.balance.apply(req, res, conn);
     const ex = new Exchange(req, res, conn.target, conn.log, scan, host);
     (res as ResponseWithExchange)[kExchange] = ex;
     res.on('close', onResponseClose);

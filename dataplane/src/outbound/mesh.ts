@@ -12,6 +12,7 @@
 import net from 'node:net';
 import { detect } from '../detect/index.js';
 import { errorCode, outcomeLabel, UpstreamConnectTimeoutError } from '../errors.js';
+import { holdConnection, requestBalancerFor } from '../balance/outbound.js';
 import { ALPN_TCP } from '../mtls/index.js';
 import type { Accepted } from '../proxy/accept.js';
 import type { CaptureListener, PipelineDeps } from '../proxy/listener.js';
@@ -26,7 +27,7 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
   const learned = new LearnedProtocols();
   return async (accepted: Accepted, listener: CaptureListener) => {
     const { socket, dst } = accepted;
-    const route = mesh.discovery.current()?.route(dst) ?? { kind: 'passthrough' as const, host: dst.address, port: dst.port };
+    const route = mesh.discovery.current()?.route(dst, socket.remoteAddress) ?? { kind: 'passthrough' as const, host: dst.address, port: dst.port };
     const target: Target = { host: route.host, port: route.port };
     let conn = accepted;
     if (route.kind === 'endpoint') {
@@ -38,9 +39,15 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
       };
       if (route.spiffeId !== '') accepted.summary.peer = route.spiffeId;
     }
+    // HTTP to a Service: every request picks its endpoint (balance/http.ts); TCP stays on `route`.
+    const balanceOf = (): { balance?: NonNullable<ReturnType<typeof requestBalancerFor>> } => {
+      const balance = route.kind === 'endpoint' && route.service ? requestBalancerFor(mesh.discovery, dst, socket.remoteAddress, mesh.mtls, accepted.log) : undefined;
+      return balance ? { balance } : {};
+    };
     const protocol = route.kind === 'endpoint' ? route.protocol : 'detect';
     if (protocol === 'tcp' || config.opaquePorts.has(dst.port)) {
       recordDetection(deps, direction, accepted, { protocol: 'opaque', reason: 'opaque_port' });
+      holdConnection(route, socket);
       return forwardAccepted(deps, direction, conn, socket, { target });
     }
     const key = `${dst.address}:${dst.port}`;
@@ -48,8 +55,9 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
       const detected = await detect(socket, { timeoutMs: config.detectTimeoutMs, opaque: false });
       recordDetection(deps, direction, accepted, detected);
       if (socket.destroyed) return;
-      if (detected.protocol === 'http1') return listener.http.accept(socket, { target, log: conn.log });
+      if (detected.protocol === 'http1') return listener.http.accept(socket, { target, log: conn.log, ...balanceOf() });
       learned.forget(key);
+      holdConnection(route, socket);
       return forwardAccepted(deps, direction, conn, socket, { target, head: detected.leftover });
     }
     const dial = preDial(target, config.connectTimeoutMs);
@@ -59,7 +67,7 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
     if (detected.protocol === 'http1') {
       dial.cancel();
       learned.markHttp(key);
-      return listener.http.accept(socket, { target, log: conn.log });
+      return listener.http.accept(socket, { target, log: conn.log, ...balanceOf() });
     }
     let upstream: net.Socket;
     try {
@@ -75,6 +83,7 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
       return;
     }
     dial.release();
+    holdConnection(route, socket);
     return forwardAccepted(deps, direction, conn, socket, { target, head: detected.leftover, upstream });
   };
 }

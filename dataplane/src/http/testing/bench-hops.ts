@@ -9,6 +9,8 @@
 // built as lifecycle/run.ts builds a meshed sidecar (mtls/testing/mesh.ts) instead of standalone.
 // --mesh-plaintext: the same meshed sidecars, but discovery gives the endpoint no identity (plaintext):
 // the baseline that isolates what TLS itself costs.
+// BENCH_HOPS_BALANCED=1 (with --mtls): the client sidecar's VIP is a Service of the real route index
+// (discovery/mesh-view.ts), each request picking its endpoint (balance/), to compare with a fixed route.
 // BENCH_HOPS_POLICIES=N (with --mtls): the server sidecar enforces N TrafficPermissions (policy/testing/
 // bench.ts's typical set plus the Allow the bench's requests match), to compare with none.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -70,9 +72,12 @@ async function meshedProxies(appPort: number, flags: string[], tls: boolean): Pr
   const vip = { address: '10.96.0.1', port: 80, family: 4 as const };
   const client = await startMeshProxy({
     identity: new TestIdentity(await workloadCert(ca, spiffe('bench', 'client'))),
-    discovery: new TestDiscovery({
-      ...anchors, routes: { [`${vip.address}:${vip.port}`]: { kind: 'endpoint', host: '127.0.0.1', port: server.inbound, spiffeId: tls ? serverId : '', protocol: 'detect' } },
-    }),
+    // BENCH_HOPS_BALANCED=1: the VIP is a Service of the real route index, balanced per request (balance/).
+    discovery: process.env['BENCH_HOPS_BALANCED'] === '1'
+      ? new (await import('../../balance/testing.js')).SnapshotDiscovery((await import('../../balance/testing.js')).serviceSnapshot(vip.address, [server.inbound], tls ? serverId : '', anchors.trustAnchorsPem))
+      : new TestDiscovery({
+        ...anchors, routes: { [`${vip.address}:${vip.port}`]: { kind: 'endpoint', host: '127.0.0.1', port: server.inbound, spiffeId: tls ? serverId : '', protocol: 'detect' } },
+      }),
     outboundTo: vip, flags, stdout: true,
   });
   return { port: client.outbound, stop: async () => { await client.close(); await server.close(); } };

@@ -57,7 +57,10 @@ export class RequestBalancer<E extends Balanced> {
   /** The endpoint for req (no counting), skipping `exclude` and the ejection filter. */
   pick(req: http.IncomingMessage, exclude?: Exclude<E>): E | undefined {
     const balancer = this.current();
-    if (!balancer) return undefined;
+    return balancer ? this.pickFrom(balancer, req, exclude) : undefined;
+  }
+
+  private pickFrom(balancer: PortBalancer<E>, req: http.IncomingMessage, exclude?: Exclude<E>): E | undefined {
     const ejected = this.isExcluded;
     const filter = exclude && ejected ? (e: E): boolean => exclude(e) || ejected(e) : exclude ?? ejected;
     const key = this.keyOf(balancer, req);
@@ -68,8 +71,7 @@ export class RequestBalancer<E extends Balanced> {
   }
 
   /** Target and logger of an endpoint for this connection (made once per snapshot). */
-  resolvedOf(endpoint: E): Resolved {
-    const balancer = this.current();
+  resolvedOf(endpoint: E, balancer = this.current()): Resolved {
     if (balancer !== this.resolvedFor) { this.resolved.clear(); this.resolvedFor = balancer; }
     let r = this.resolved.get(endpoint);
     if (!r) { r = this.resolve(endpoint); this.resolved.set(endpoint, r); }
@@ -81,9 +83,10 @@ export class RequestBalancer<E extends Balanced> {
    * response closes. Returns the endpoint (undefined: conn left as it was).
    */
   apply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection): E | undefined {
-    const endpoint = this.pick(req);
+    const balancer = this.current();
+    const endpoint = balancer && this.pickFrom(balancer, req);
     if (!endpoint) return undefined;
-    const r = this.resolvedOf(endpoint);
+    const r = this.resolvedOf(endpoint, balancer);
     conn.target = r.target;
     conn.log = r.log;
     start(endpoint);

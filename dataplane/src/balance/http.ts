@@ -32,6 +32,8 @@ export class RequestBalancer<E extends Balanced> {
   private resolvedFor: PortBalancer<E> | undefined;
   /** Set by resilience: endpoints that must not be picked (ejected). */
   isExcluded: Exclude<E> | undefined;
+  /** Names the Service port for its retry budget (resilience/retry-dispatch.ts); undefined = no retries. */
+  retryKey: string | undefined;
 
   constructor(
     /** The Service port's balancer in the current snapshot (undefined: the Service is gone). */
@@ -93,5 +95,28 @@ export class RequestBalancer<E extends Balanced> {
     (res as Tracked)[kPicked] = endpoint;
     res.once('close', onResponseClose);
     return endpoint;
+  }
+
+  /**
+   * A retry (resilience/retry-dispatch.ts): picks another endpoint for the request, skipping the ones that
+   * failed it, points conn at it and moves the in-flight count there. Undefined: no other endpoint.
+   */
+  reapply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection, failed: ReadonlySet<E>): E | undefined {
+    const balancer = this.current();
+    const endpoint = balancer && this.pickFrom(balancer, req, (e) => failed.has(e));
+    if (!endpoint) return undefined;
+    const r = this.resolvedOf(endpoint, balancer);
+    conn.target = r.target;
+    conn.log = r.log;
+    const previous = (res as Tracked)[kPicked];
+    if (previous) release(previous);
+    start(endpoint);
+    (res as Tracked)[kPicked] = endpoint;
+    return endpoint;
+  }
+
+  /** The endpoint the request is on now (set by apply / reapply). */
+  pickedFor(res: http.ServerResponse): E | undefined {
+    return (res as Tracked)[kPicked] as E | undefined;
   }
 }

@@ -26,10 +26,13 @@ export function requestBalancerFor(
   discovery: DiscoveryProvider, dst: Destination, sourceIp: string | undefined, mtls: Mtls, log: Logger,
 ): RequestBalancer<BalancedRoute> | undefined {
   if (!discovery.current()?.balancer?.(dst)) return undefined;
-  return new RequestBalancer<BalancedRoute>(
+  const balancer = new RequestBalancer<BalancedRoute>(
     () => discovery.current()?.balancer?.(dst), sourceIp,
     (e) => ({ target: endpointTarget(e, mtls), log: endpointLog(log, e) }),
   );
+  // The retry budget is per Service port (the destination VIP:port names it).
+  balancer.retryKey = `${dst.address}:${dst.port}`;
+  return balancer;
 }
 
 /** Counts an opaque connection to a Service endpoint in flight until the client socket closes. */

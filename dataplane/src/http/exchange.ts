@@ -40,6 +40,11 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
   private done = false;
   /** The upstream's pending cap this request counts in (fast path): released when undici ends the request. */
   slot: { release(): void } | undefined = undefined;
+  /**
+   * Set for a request that may be retried (resilience/retry-dispatch.ts): called with a failed attempt's
+   * error before anything was sent to the client; true = it was sent again, to another endpoint.
+   */
+  retry: ((err: Error) => boolean) | undefined = undefined;
 
   constructor(
     readonly req: http.IncomingMessage, readonly res: http.ServerResponse, target: Target, log: Logger,
@@ -129,6 +134,10 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
     this.slot?.release();
     this.slot = undefined;
     if (err === CLIENT_GONE) return;
+    if (!this.done && this.retry && !this.res.headersSent && !this.res.destroyed) {
+      this.abortUpstream = undefined;
+      if (this.retry(err)) return;
+    }
     this.done = true;
     this.last = undefined;
     answerFailure(err, this.res, this);

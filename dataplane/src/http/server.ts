@@ -21,6 +21,8 @@ import { ensureRequestId, framingProblem, PEER_IDENTITY_HEADER, scanRequest, str
 import type { UpstreamPools } from './pool.js';
 import type { BalancedConnection } from '../balance/http.js';
 import { answerOverflow } from '../resilience/pending.js';
+import { budgetFor, retryHook, type Rebalancer } from '../resilience/retry-dispatch.js';
+import type { Balanced } from '../balance/types.js';
 import { deniedBody, type ConnectionAuthz, type RequestVerdict } from '../policy/index.js';
 
 export interface HttpConnection {
@@ -30,8 +32,11 @@ export interface HttpConnection {
   peer?: string;
   /** Inbound in a mesh: every request is authorized (policy/) before it goes upstream. */
   authz?: ConnectionAuthz;
-  /** Outbound to a Service: each request picks its endpoint (balance/http.ts), which sets target and log. */
-  balance?: { apply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection): unknown };
+  /**
+   * Outbound to a Service: each request picks its endpoint (balance/http.ts), which sets target and log;
+   * a failed attempt may be sent again elsewhere (reapply, resilience/retry-dispatch.ts).
+   */
+  balance?: { apply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection): unknown; retryKey?: string } & Partial<Rebalancer<Balanced>>;
 }
 
 export interface HttpPathOptions {
@@ -153,17 +158,30 @@ export function createHttpPath(options: HttpPathOptions): HttpPath {
     }
     if (conn.peer !== undefined) scan.forward.push(PEER_IDENTITY_HEADER, conn.peer);
     if (!scan.expect && !scan.chunked && url.charCodeAt(0) === 0x2f /* '/' */) {
-      const upstream = options.pools.upstreamFor(conn.target);
-      if (!upstream.pending.tryAcquire()) {
-        ex.failure = 'upstream_overflow';
-        metrics.upstreamOverflow.inc({ direction });
-        return answerOverflow(res, scan.hasLength);
+      const send = (): boolean => {
+        const upstream = options.pools.upstreamFor(conn.target);
+        if (!upstream.pending.tryAcquire()) {
+          ex.failure = 'upstream_overflow';
+          metrics.upstreamOverflow.inc({ direction });
+          answerOverflow(res, scan.hasLength);
+          return false;
+        }
+        ex.slot = upstream.pending;
+        upstream.pool.dispatch({
+          method: req.method as Dispatcher.HttpMethod, path: url, headers: scan.forward,
+          body: scan.hasLength ? req : null, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs,
+        }, ex);
+        return true;
+      };
+      // A body-less request to a Service may be retried on another endpoint (the body is not kept).
+      const b = conn.balance;
+      if (b?.reapply && b.pickedFor && b.retryKey !== undefined && !scan.hasLength) {
+        ex.retry = retryHook({
+          req, res, conn, balance: b as Rebalancer<Balanced>, budget: budgetFor(b.retryKey), resend: send,
+          onRetry: (result) => metrics.retries.inc({ result }),
+        });
       }
-      ex.slot = upstream.pending;
-      upstream.pool.dispatch({
-        method: req.method as Dispatcher.HttpMethod, path: url, headers: scan.forward,
-        body: scan.hasLength ? req : null, headersTimeout: responseTimeoutMs, bodyTimeout: responseTimeoutMs,
-      }, ex);
+      send();
       return;
     }
     // Expect: 100-continue, chunked bodies (trailers) and non-origin-form targets: the http-proxy path.

@@ -33,6 +33,8 @@ export interface Metrics {
   upstreamOverflow: Counter<'direction'>;
   /** Connections reset at accept above a listener's --max-connections (resilience/shed.ts). */
   shedConnections: Counter<'direction'>;
+  /** Retry decisions for failed outbound HTTP attempts (resilience/retry-dispatch.ts). */
+  retries: Counter<'result'>;
 }
 
 /**
@@ -140,6 +142,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     upstreamOverflow: new Counter({
       name: 'skein_dp_upstream_overflow_total', help: 'Requests answered 503 at once because their upstream had too many pending requests',
       labelNames: ['direction'], registers,
+    }),
+    retries: new Counter({
+      name: 'skein_dp_retries_total', help: 'Failed outbound HTTP attempts by what happened next: sent (retried on another endpoint), not_allowed, budget, no_endpoint',
+      labelNames: ['result'], registers,
     }),
     shedConnections: new Counter({
       name: 'skein_dp_shed_connections_total', help: 'Connections reset at accept because the listener had --max-connections open',

@@ -1,0 +1,65 @@
+// The retry of one outbound HTTP request to a Service (issue 9, resilience): when an attempt fails before
+// any response byte went to the client, and retry.ts allows it (never reached the upstream; or an
+// idempotent request without a body whose connection broke), and the Service's retry budget has room,
+// the request is sent again to another endpoint (balance/http.ts reapply: the failed ones excluded), at
+// most DEFAULT_MAX_ATTEMPTS attempts in all. Only body-less requests are retried (the fast path keeps no
+// copy of a body). 503 answers are not retried yet (the response would have to be held back).
+import type http from 'node:http';
+import { errorCode } from '../errors.js';
+import type { Balanced } from '../balance/types.js';
+import type { BalancedConnection } from '../balance/http.js';
+import { RetryBudget } from './budget.js';
+import { DEFAULT_MAX_ATTEMPTS, mayRetry, type AttemptFailure } from './retry.js';
+
+/** What the retry needs of the connection's balancer (balance/http.ts RequestBalancer). */
+export interface Rebalancer<E extends Balanced> {
+  reapply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection, failed: ReadonlySet<E>): E | undefined;
+  pickedFor(res: http.ServerResponse): E | undefined;
+}
+
+/** Errors that mean the upstream was never reached (nothing of the request was sent). */
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'upstream_connect_timeout', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'upstream_tls_failed']);
+
+export function attemptFailure(err: unknown): AttemptFailure {
+  return NEVER_REACHED.has(errorCode(err)) ? 'connect' : 'connection';
+}
+
+/** One budget per Service port (by its key, "ns/name:port"); a few hundred at most. */
+const budgets = new Map<string, RetryBudget>();
+export function budgetFor(key: string): RetryBudget {
+  let b = budgets.get(key);
+  if (!b) budgets.set(key, (b = new RetryBudget()));
+  return b;
+}
+
+export interface RetryContext<E extends Balanced> {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  conn: BalancedConnection;
+  balance: Rebalancer<E>;
+  budget: RetryBudget;
+  /** Sends the request again on conn.target (the fast path's dispatch); false when it could not (overflow). */
+  resend(): boolean;
+  onRetry(result: 'sent' | 'not_allowed' | 'budget' | 'no_endpoint'): void;
+}
+
+/** Builds the retry hook of one request; call it with the error of a failed attempt. */
+export function retryHook<E extends Balanced>(ctx: RetryContext<E>): (err: Error) => boolean {
+  let attempts = 1;
+  const failed = new Set<E>();
+  ctx.budget.request();
+  return (err) => {
+    if (attempts >= DEFAULT_MAX_ATTEMPTS || !mayRetry(ctx.req.method ?? '', false, attemptFailure(err))) {
+      ctx.onRetry('not_allowed');
+      return false;
+    }
+    if (!ctx.budget.tryRetry()) { ctx.onRetry('budget'); return false; }
+    const current = ctx.balance.pickedFor(ctx.res);
+    if (current) failed.add(current);
+    if (!ctx.balance.reapply(ctx.req, ctx.res, ctx.conn, failed)) { ctx.onRetry('no_endpoint'); return false; }
+    attempts++;
+    if (!ctx.resend()) return false;
+    ctx.onRetry('sent');
+    return true;
+  };
+}

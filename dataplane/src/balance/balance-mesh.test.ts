@@ -82,6 +82,20 @@ describe('per-request balancing through mTLS sidecars', () => {
     assert.equal(sockets.size, 1, 'one client connection');
   });
 
+  it('round robin: a client opening a connection per request reaches each app as often (one pick per connection, not two)', async () => {
+    // Two endpoints: two picks per connection would send every request to the same one.
+    disc.set(snapshot(servers.slice(0, 2).map((s) => s.inbound), anchors));
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const agent = new http.Agent({ keepAlive: false });
+      const body = await get(client.outbound, agent);
+      agent.destroy();
+      seen.set(body, (seen.get(body) ?? 0) + 1);
+    }
+    disc.set(snapshot(servers.map((s) => s.inbound), anchors));
+    assert.deepEqual([...seen.entries()].sort(), [['app-a', 10], ['app-b', 10]]);
+  });
+
   it('hash:header:x-user: one key always lands on one app, several keys spread over the apps', async () => {
     disc.set(snapshot(servers.map((s) => s.inbound), anchors, { policy: 4, hashKey: 'x-user', invalidAnnotation: '' }));
     const agent = oneConnection();

@@ -34,6 +34,13 @@ export class RequestBalancer<E extends Balanced> {
   isExcluded: Exclude<E> | undefined;
   /** Names the Service port for its retry budget (resilience/retry-dispatch.ts); undefined = no retries. */
   retryKey: string | undefined;
+  /**
+   * The endpoint picked for the connection at accept (outbound/mesh.ts routes it before it knows the
+   * protocol): the first request takes it instead of picking again. Picking twice per connection moved
+   * a round robin two steps per new connection, so a client opening a connection per request never
+   * reached every other endpoint (with two endpoints: only one of them).
+   */
+  first: E | undefined;
 
   constructor(
     /** The Service port's balancer in the current snapshot (undefined: the Service is gone). */
@@ -86,7 +93,11 @@ export class RequestBalancer<E extends Balanced> {
    */
   apply(req: http.IncomingMessage, res: http.ServerResponse, conn: BalancedConnection): E | undefined {
     const balancer = this.current();
-    const endpoint = balancer && this.pickFrom(balancer, req);
+    const first = this.first;
+    this.first = undefined;
+    // A header or cookie hash needs the request: only the connection-level choices carry over.
+    const reuse = first !== undefined && balancer !== undefined && (balancer.hashOn.kind === 'none' || balancer.hashOn.kind === 'source-ip') && !this.isExcluded?.(first);
+    const endpoint = balancer && (reuse ? first : this.pickFrom(balancer, req));
     if (!endpoint) return undefined;
     const r = this.resolvedOf(endpoint, balancer);
     conn.target = r.target;

@@ -23,7 +23,7 @@ export function endpointLog(log: Logger, route: BalancedRoute): Logger {
 
 /** Per-request balancing for an HTTP connection to dst, undefined when dst is no Service port. */
 export function requestBalancerFor(
-  discovery: DiscoveryProvider, dst: Destination, sourceIp: string | undefined, mtls: Mtls, log: Logger,
+  discovery: DiscoveryProvider, dst: Destination, sourceIp: string | undefined, mtls: Mtls, log: Logger, first?: OutboundRoute,
 ): RequestBalancer<BalancedRoute> | undefined {
   if (!discovery.current()?.balancer?.(dst)) return undefined;
   const balancer = new RequestBalancer<BalancedRoute>(
@@ -32,6 +32,7 @@ export function requestBalancerFor(
   );
   // The retry budget is per Service port (the destination VIP:port names it).
   balancer.retryKey = `${dst.address}:${dst.port}`;
+  if (first?.kind === 'endpoint' && 'load' in first) balancer.first = first as BalancedRoute;
   return balancer;
 }
 

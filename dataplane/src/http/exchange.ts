@@ -13,6 +13,29 @@ import type { Logger } from 'pino';
 import type { Target } from '../tcp/forward.js';
 import { answerFailure, type ExchangeContext } from './forwarder.js';
 import { clientResponseHeaders, safeReasonPhrase, trailerPairs, type RequestScan } from './headers.js';
+import { RetryableAnswer, retryableAnswer } from '../resilience/retry-dispatch.js';
+
+const SKEIN_ERROR = 'x-skein-error';
+
+/** The x-skein-error value of a raw response head (name, value, name, value … as undici gives it). */
+function skeinErrorOf(headers: Buffer[]): string | undefined {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as Buffer;
+    if (name.length === SKEIN_ERROR.length && name.toString('latin1').toLowerCase() === SKEIN_ERROR) return (headers[i + 1] as Buffer).toString('latin1');
+  }
+  return undefined;
+}
+
+/** An answer held back for a retry that did not happen: the client gets its status, with our reason. */
+function answerRetryable(err: RetryableAnswer, res: http.ServerResponse, ctx: ExchangeContext): void {
+  const code = err.failure === 'connect' ? 'upstream_refused' : 'upstream_unavailable';
+  ctx.onFailure({ status: err.status as 502 | 503 | 504, code }, err);
+  const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${code}\n`;
+  res.writeHead(err.status, {
+    [SKEIN_ERROR]: code, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close',
+  });
+  res.end(body);
+}
 
 /** What a request needs from its listener: resolved once per listener, shared by all its requests. */
 export interface ExchangeHost {
@@ -85,6 +108,14 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
     // 1xx other than 100/101 (103 Early Hints) are not relayed, as before; 100 never comes (no Expect here).
     if (statusCode < 200) return true;
     if (this.res.destroyed) return this.clientGone();
+    if (this.retry && statusCode >= 502 && statusCode <= 504) {
+      const retryable = retryableAnswer(statusCode, skeinErrorOf(headers));
+      if (retryable) {
+        // Not relayed: the attempt is aborted and onError decides (retry elsewhere, or answer it).
+        this.abortUpstream?.(retryable);
+        return false;
+      }
+    }
     this.resumeUpstream = resume;
     const http11 = this.req.httpVersion === '1.1';
     // A response that came before the request body ended (413, 401 to an upload): the rest of the body
@@ -137,6 +168,11 @@ export class Exchange implements ExchangeContext, Dispatcher.DispatchHandler {
     if (!this.done && this.retry && !this.res.headersSent && !this.res.destroyed) {
       this.abortUpstream = undefined;
       if (this.retry(err)) return;
+    }
+    if (err instanceof RetryableAnswer) {
+      // No retry after all: the client gets what the upstream said, as a failure of ours.
+      this.done = true;
+      return answerRetryable(err, this.res, this);
     }
     this.done = true;
     this.last = undefined;

@@ -41,7 +41,7 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
     }
     // HTTP to a Service: every request picks its endpoint (balance/http.ts); TCP stays on `route`.
     const balanceOf = (): { balance?: NonNullable<ReturnType<typeof requestBalancerFor>> } => {
-      const balance = route.kind === 'endpoint' && route.service ? requestBalancerFor(mesh.discovery, dst, socket.remoteAddress, mesh.mtls, accepted.log) : undefined;
+      const balance = route.kind === 'endpoint' && route.service ? requestBalancerFor(mesh.discovery, dst, socket.remoteAddress, mesh.mtls, accepted.log, route) : undefined;
       return balance ? { balance } : {};
     };
     const protocol = route.kind === 'endpoint' ? route.protocol : 'detect';

@@ -3,7 +3,8 @@
 // idempotent request without a body whose connection broke), and the Service's retry budget has room,
 // the request is sent again to another endpoint (balance/http.ts reapply: the failed ones excluded), at
 // most DEFAULT_MAX_ATTEMPTS attempts in all. Only body-less requests are retried (the fast path keeps no
-// copy of a body). 503 answers are not retried yet (the response would have to be held back).
+// copy of a body). An answer can be a failure too (RetryableAnswer): a peer sidecar's 502/504 saying its
+// app refused the connection (the killed-server case), or a 503 for an idempotent request.
 import type http from 'node:http';
 import { errorCode } from '../errors.js';
 import type { Balanced } from '../balance/types.js';
@@ -17,10 +18,32 @@ export interface Rebalancer<E extends Balanced> {
   pickedFor(res: http.ServerResponse): E | undefined;
 }
 
+/**
+ * An attempt's answer that is itself a failure worth a retry, seen in the response head: a peer sidecar's
+ * 502/504 whose x-skein-error says its app was never reached (refused, connect timeout), or a 503. The
+ * exchange aborts the attempt with this error instead of relaying the answer.
+ */
+export class RetryableAnswer extends Error {
+  constructor(readonly failure: AttemptFailure, readonly status: number) {
+    super(`the upstream answered ${status} (${failure})`);
+  }
+}
+
+/** x-skein-error values of a peer sidecar that mean the request never reached its app. */
+const PEER_NEVER_REACHED = new Set(['upstream_refused', 'upstream_connect_timeout']);
+
+/** The retryable failure a response head means, or undefined to relay it. `skeinError`: its x-skein-error. */
+export function retryableAnswer(status: number, skeinError: string | undefined): RetryableAnswer | undefined {
+  if ((status === 502 || status === 504) && skeinError !== undefined && PEER_NEVER_REACHED.has(skeinError)) return new RetryableAnswer('connect', status);
+  if (status === 503) return new RetryableAnswer('status', 503);
+  return undefined;
+}
+
 /** Errors that mean the upstream was never reached (nothing of the request was sent). */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'upstream_connect_timeout', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'upstream_tls_failed']);
 
 export function attemptFailure(err: unknown): AttemptFailure {
+  if (err instanceof RetryableAnswer) return err.failure;
   return NEVER_REACHED.has(errorCode(err)) ? 'connect' : 'connection';
 }
 
@@ -49,7 +72,8 @@ export function retryHook<E extends Balanced>(ctx: RetryContext<E>): (err: Error
   const failed = new Set<E>();
   ctx.budget.request();
   return (err) => {
-    if (attempts >= DEFAULT_MAX_ATTEMPTS || !mayRetry(ctx.req.method ?? '', false, attemptFailure(err))) {
+    const status = err instanceof RetryableAnswer ? err.status : 0;
+    if (attempts >= DEFAULT_MAX_ATTEMPTS || !mayRetry(ctx.req.method ?? '', false, attemptFailure(err), status)) {
       ctx.onRetry('not_allowed');
       return false;
     }

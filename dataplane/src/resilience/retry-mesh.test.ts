@@ -1,5 +1,6 @@
-// Retries through real sidecars on loopback: the client sidecar balances a Service over three endpoints,
-// one of which refuses connections (its server is gone). A body-less GET that hits it is sent again to
+// Retries through real sidecars on loopback: the client sidecar balances a Service over four endpoints:
+// two healthy, one whose sidecar is gone (connections refused) and one whose sidecar runs but whose app is
+// gone (that sidecar answers 502 upstream_refused). A body-less GET that hits either is sent again to
 // another endpoint and succeeds; a POST with a body is not retried (its body is not kept) and gets the
 // 502 that says why.
 import assert from 'node:assert/strict';
@@ -52,7 +53,15 @@ describe('retries of failed attempts through mTLS sidecars', () => {
       }));
     }
     const dead = await refusedPort();
-    const disc = new SnapshotDiscovery(serviceSnapshot(VIP.address, [servers[0]!.inbound, dead, servers[1]!.inbound], SERVER_ID, anchors));
+    // A sidecar whose app is gone: it answers 502 with x-skein-error: upstream_refused.
+    const orphan = await startMeshProxy({
+      identity: new TestIdentity(await workloadCert(ca, SERVER_ID)), discovery: new TestDiscovery({ trustAnchorsPem: anchors }),
+      inboundTo: { address: '127.0.0.1', port: await refusedPort(), family: 4 },
+    });
+    servers.push(orphan);
+    // Round robin takes them in this order; a retry goes to the next one, so no two failing ones touch
+    // (at most 2 attempts per request).
+    const disc = new SnapshotDiscovery(serviceSnapshot(VIP.address, [servers[0]!.inbound, dead, servers[1]!.inbound, orphan.inbound], SERVER_ID, anchors));
     client = await startMeshProxy({ identity: new TestIdentity(await workloadCert(ca, spiffe('shop', 'web'))), discovery: disc, outboundTo: VIP });
   });
   after(async () => {
@@ -61,10 +70,10 @@ describe('retries of failed attempts through mTLS sidecars', () => {
     for (const a of apps) await closeServer(a);
   });
 
-  it('every GET succeeds although a third of the picks land on a refusing endpoint; the retries are counted', async () => {
+  it('every GET succeeds although half of the picks land on a failing endpoint; the retries are counted', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const bodies: string[] = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 16; i++) {
       const r = await request(client.outbound, agent);
       assert.equal(r.status, 200, `request ${i}: ${r.status} ${r.body}`);
       bodies.push(r.body);
@@ -79,9 +88,10 @@ describe('retries of failed attempts through mTLS sidecars', () => {
   it('a POST with a body that lands on the refusing endpoint is not retried: 502 upstream_refused', async () => {
     const agent = new http.Agent({ keepAlive: false });
     const statuses = new Set<number>();
-    for (let i = 0; i < 6; i++) statuses.add((await request(client.outbound, agent, 'POST', 'x'.repeat(100))).status);
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) { const r = await request(client.outbound, agent, 'POST', 'x'.repeat(100)); statuses.add(r.status); seen.push(`${r.status} ${r.body.trim()}`); }
     agent.destroy();
-    assert.ok(statuses.has(502), `one of six round-robin POSTs hits the dead endpoint and is answered 502: ${[...statuses].join(',')}`);
+    assert.ok(statuses.has(502), `round-robin POSTs hit the failing endpoints and are answered 502: ${seen.join(" | ")}`);
     assert.ok(statuses.has(200));
   });
 });

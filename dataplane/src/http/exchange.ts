@@ -28,7 +28,7 @@ function skeinErrorOf(headers: Buffer[]): string | undefined {
 
 /** An answer held back for a retry that did not happen: the client gets its status, with our reason. */
 function answerRetryable(err: RetryableAnswer, res: http.ServerResponse, ctx: ExchangeContext): void {
-  const code = err.failure === 'connect' ? 'upstream_refused' : 'upstream_unavailable';
+  const code = err.failure === 'connect' ? 'upstream_refused' : err.failure === 'connection' ? 'upstream_reset' : 'upstream_unavailable';
   ctx.onFailure({ status: err.status as 502 | 503 | 504, code }, err);
   const body = `upstream ${ctx.target.host}:${ctx.target.port}: ${code}\n`;
   res.writeHead(err.status, {

@@ -22,6 +22,7 @@ import { safeReasonPhrase, stripResponseHopByHop, trailerPairs } from './headers
 
 export type { Target } from '../tcp/forward.js';
 import type { Target } from '../tcp/forward.js';
+import { resetSocket } from '../transport/reset.js';
 
 export interface ExchangeContext {
   target: Target;
@@ -169,7 +170,7 @@ export function answerFailure(err: unknown, res: http.ServerResponse, ctx: Excha
   // The response is complete: an upstream failure now must not truncate it (envoy#45267).
   if (res.writableEnded) return;
   // Mid-response: the client must see the failure, not a clean end (N2). An upstream reset becomes a reset.
-  if (failure.code === 'upstream_reset') res.socket?.resetAndDestroy();
+  if (failure.code === 'upstream_reset') { if (res.socket) resetSocket(res.socket); }
   else res.destroy();
 }
 

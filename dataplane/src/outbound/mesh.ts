@@ -19,6 +19,7 @@ import type { CaptureListener, PipelineDeps } from '../proxy/listener.js';
 import { forwardAccepted, recordDetection, type MeshedStep } from '../proxy/pipeline.js';
 import type { Target } from '../tcp/forward.js';
 import { LearnedProtocols } from './learned.js';
+import { resetSocket } from '../transport/reset.js';
 
 const direction = 'outbound';
 
@@ -79,7 +80,7 @@ export function meshedOutbound(deps: PipelineDeps & Required<Pick<PipelineDeps, 
       accepted.summary.outcome = outcome;
       metrics.errors.inc({ direction, code: outcomeLabel(outcome) });
       conn.log.debug({ err: outcome }, 'upstream error');
-      if (!socket.destroyed) socket.resetAndDestroy();
+      if (!socket.destroyed) resetSocket(socket);
       return;
     }
     dial.release();

@@ -6,6 +6,7 @@ import { errorCode, LoopError } from '../errors.js';
 import type { Direction, Metrics, Protocol } from '../metrics/index.js';
 import { isLocalAddress, unmapIPv4 } from '../transport/local.js';
 import type { Destination, OrigDstResolver } from '../transport/resolver.js';
+import { resetSocket } from '../transport/reset.js';
 
 /** What the next steps need to know about an accepted connection. */
 export interface Accepted {
@@ -48,7 +49,7 @@ export function acceptConnection(socket: net.Socket, deps: AcceptDeps): Accepted
     metrics.refused.inc({ direction, reason });
     deps.log.warn({ conn, src, err: (err as Error).message }, 'connection refused');
     socket.once('close', () => { deps.connections.delete(socket); metrics.activeConnections.dec({ direction }); });
-    socket.resetAndDestroy();
+    resetSocket(socket);
     return undefined;
   }
   const log = deps.log.child({ conn, src, dst: `${dst.address}:${dst.port}` });

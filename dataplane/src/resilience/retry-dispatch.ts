@@ -30,11 +30,14 @@ export class RetryableAnswer extends Error {
 }
 
 /** x-skein-error values of a peer sidecar that mean the request never reached its app. */
-const PEER_NEVER_REACHED = new Set(['upstream_refused', 'upstream_connect_timeout']);
+const PEER_NEVER_REACHED = new Set(['upstream_refused', 'upstream_connect_timeout', 'upstream_unreachable']);
+/** …and that mean its app's connection broke before it answered (retried only when idempotent). */
+const PEER_CONNECTION_BROKE = new Set(['upstream_reset']);
 
 /** The retryable failure a response head means, or undefined to relay it. `skeinError`: its x-skein-error. */
 export function retryableAnswer(status: number, skeinError: string | undefined): RetryableAnswer | undefined {
   if ((status === 502 || status === 504) && skeinError !== undefined && PEER_NEVER_REACHED.has(skeinError)) return new RetryableAnswer('connect', status);
+  if (status === 502 && skeinError !== undefined && PEER_CONNECTION_BROKE.has(skeinError)) return new RetryableAnswer('connection', status);
   if (status === 503) return new RetryableAnswer('status', 503);
   return undefined;
 }

@@ -14,6 +14,7 @@ import { ALPN_TCP } from '../mtls/client-hello.js';
 import type { Mtls } from '../mtls/index.js';
 import { Pump } from './pump.js';
 import { readIntoBuffer } from './read-buffer.js';
+import { resetSocket } from '../transport/reset.js';
 
 /** Where to connect; `localAddress` is the source to bind (inbound: 127.0.0.6, see inbound/index.ts). */
 export interface Target {
@@ -203,7 +204,7 @@ function carryFailure(err: Error, other: net.Socket): void {
     code === 'ETIMEDOUT' || code === 'EHOSTUNREACH';
   // A side that already got our FIN (a complete answer) or is still connecting is simply closed.
   if (!rst || other.connecting || other.writableEnded) return void other.destroy();
-  if (other.writableLength === 0) return void other.resetAndDestroy();
+  if (other.writableLength === 0) return void resetSocket(other);
   // Flush what the peer already sent us before the RST, so a complete answer is not truncated by us.
-  other.write(Buffer.alloc(0), () => other.resetAndDestroy());
+  other.write(Buffer.alloc(0), () => resetSocket(other));
 }

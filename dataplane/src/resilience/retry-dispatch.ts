@@ -72,7 +72,7 @@ export interface RetryContext<E extends Balanced> {
 /** Builds the retry hook of one request; call it with the error of a failed attempt. */
 export function retryHook<E extends Balanced>(ctx: RetryContext<E>): (err: Error) => boolean {
   let attempts = 1;
-  const failed = new Set<E>();
+  let failed: Set<E> | undefined; // made on the first failure only: most requests never need it
   ctx.budget.request();
   return (err) => {
     const status = err instanceof RetryableAnswer ? err.status : 0;
@@ -81,6 +81,7 @@ export function retryHook<E extends Balanced>(ctx: RetryContext<E>): (err: Error
       return false;
     }
     if (!ctx.budget.tryRetry()) { ctx.onRetry('budget'); return false; }
+    failed ??= new Set<E>();
     const current = ctx.balance.pickedFor(ctx.res);
     if (current) failed.add(current);
     if (!ctx.balance.reapply(ctx.req, ctx.res, ctx.conn, failed)) { ctx.onRetry('no_endpoint'); return false; }

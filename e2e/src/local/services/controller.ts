@@ -11,9 +11,6 @@ import type { Store } from '../store/store.js';
 import { clusterIPsOf, serviceRules } from './endpoints.js';
 import { endpointSlicesFor, MANAGED_BY, MANAGED_BY_LABEL, type EndpointSlice } from './endpoint-slices.js';
 
-/** The node name skein-local's pods run on (spec.nodeName, EndpointSlice nodeName). */
-const LOCAL_NODE_NAME = 'skein-local';
-
 export interface PodHostsTarget { pod: Pod; ip: string; ip6?: string; netns: string }
 
 export class ServiceController {
@@ -62,7 +59,7 @@ export class ServiceController {
     const pods = this.store.list<Pod>('Pod');
     const want = new Map<string, EndpointSlice>();
     for (const s of this.store.list<Service>('Service')) {
-      for (const slice of endpointSlicesFor(s, pods, LOCAL_NODE_NAME)) want.set(`${slice.metadata.namespace}/${slice.metadata.name}`, slice);
+      for (const slice of endpointSlicesFor(s, pods)) want.set(`${slice.metadata.namespace}/${slice.metadata.name}`, slice);
     }
     const content = (o: EndpointSlice): string => JSON.stringify([o.metadata.labels, o.metadata.ownerReferences, o.addressType, o.endpoints, o.ports]);
     for (const have of this.store.list<EndpointSlice>('EndpointSlice')) {

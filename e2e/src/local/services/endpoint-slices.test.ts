@@ -18,7 +18,7 @@ const svc = (spec: Partial<Service['spec']>): Service => ({
 });
 
 test('ready and not-ready pods are listed with their condition, named target ports resolved per pod', () => {
-  const slices = endpointSlicesFor(svc({}), [pod('a', ['10.244.0.2'], true), pod('b', ['10.244.0.3'], false), pod('c', ['10.244.0.4'], true, 9090)], 'n1');
+  const slices = endpointSlicesFor(svc({}), [pod('a', ['10.244.0.2'], true), pod('b', ['10.244.0.3'], false), pod('c', ['10.244.0.4'], true, 9090)]);
   assert.equal(slices.length, 2, 'two port mappings (8080 and 9090) need two slices');
   const [first, second] = slices;
   assert.equal(first!.metadata.name, 'web-ipv4');
@@ -33,15 +33,15 @@ test('ready and not-ready pods are listed with their condition, named target por
 });
 
 test('dual stack: one slice per family with that family\'s addresses', () => {
-  const slices = endpointSlicesFor(svc({ clusterIPs: ['10.96.0.10', 'fd00:96::a'] }), [pod('a', ['10.244.0.2', 'fd00:244::2'], true)], 'n1');
+  const slices = endpointSlicesFor(svc({ clusterIPs: ['10.96.0.10', 'fd00:96::a'] }), [pod('a', ['10.244.0.2', 'fd00:244::2'], true)]);
   assert.deepEqual(slices.map((s) => [s.metadata.name, s.addressType, s.endpoints[0]?.addresses[0]]), [
     ['web-ipv4', 'IPv4', '10.244.0.2'], ['web-ipv6', 'IPv6', 'fd00:244::2'],
   ]);
 });
 
 test('no selector: no managed slices; no pods: one empty slice; other namespaces and labels ignored', () => {
-  assert.deepEqual(endpointSlicesFor(svc({ selector: undefined }), [pod('a', ['10.244.0.2'], true)], 'n1'), []);
-  const empty = endpointSlicesFor(svc({}), [pod('x', ['10.244.0.9'], true, 8080, { app: 'other' } as never)], 'n1');
+  assert.deepEqual(endpointSlicesFor(svc({ selector: undefined }), [pod('a', ['10.244.0.2'], true)]), []);
+  const empty = endpointSlicesFor(svc({}), [pod('x', ['10.244.0.9'], true, 8080, { app: 'other' } as never)]);
   assert.equal(empty.length, 1);
   assert.deepEqual(empty[0]!.endpoints, []);
 });

@@ -39,7 +39,7 @@ function isTerminal(p: Pod): boolean {
 }
 
 /** The slices of one Service; none for a Service without selector (its slices are the user's) or without cluster IPs. */
-export function endpointSlicesFor(s: Service, pods: readonly Pod[], nodeName: string): EndpointSlice[] {
+export function endpointSlicesFor(s: Service, pods: readonly Pod[]): EndpointSlice[] {
   const ns = s.metadata.namespace ?? 'default';
   if (!s.spec.selector || Object.keys(s.spec.selector).length === 0) return [];
   const families = new Set(clusterIPsOf(s).map((ip) => familyOf(ip)));
@@ -64,7 +64,7 @@ export function endpointSlicesFor(s: Service, pods: readonly Pod[], nodeName: st
       g.endpoints.push({
         addresses: [address],
         conditions: { ready, serving: ready, terminating: false },
-        nodeName,
+        ...(p.spec.nodeName ? { nodeName: p.spec.nodeName } : {}),
         targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid ?? '' },
       });
     }
